@@ -1,0 +1,145 @@
+package sealed
+
+import (
+	"bytes"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// A Codec serializes session values of type T. Implementations must be safe
+// for concurrent use, and Decode must reject trailing data after the encoded
+// value. Decode is given a pointer to a zero T.
+type Codec[T any] interface {
+	// Append appends the encoding of *v to dst and returns the result.
+	Append(dst []byte, v *T) ([]byte, error)
+	// Decode decodes data into *v.
+	Decode(data []byte, v *T) error
+}
+
+// JSON returns a Codec that uses encoding/json. It is the default choice: its
+// encoding is compact for typical sessions, readable by other languages, and
+// tolerant of added or removed fields across deployments.
+func JSON[T any]() Codec[T] { return jsonCodec[T]{} }
+
+type jsonCodec[T any] struct{}
+
+func (jsonCodec[T]) Append(dst []byte, v *T) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b...), nil
+}
+
+// Decode uses json.Unmarshal, which rejects anything after the value.
+func (jsonCodec[T]) Decode(data []byte, v *T) error { return json.Unmarshal(data, v) }
+
+// Gob returns a Codec that uses encoding/gob.
+//
+// Each value carries its own gob type descriptors. Gob numbers types in the
+// order a process first meets them, so a value stripped of its descriptors
+// could only be decoded by a process that happened to number types the same
+// way; a cookie must be readable by every instance and every future build.
+// The descriptors make gob values larger and slower than JSON for typical
+// sessions: prefer JSON unless T needs gob (interface fields, unexported
+// encodings via GobEncoder).
+func Gob[T any]() Codec[T] { return gobCodec[T]{} }
+
+type gobCodec[T any] struct{}
+
+func (gobCodec[T]) Append(dst []byte, v *T) ([]byte, error) {
+	w := bytes.NewBuffer(dst)
+	if err := gob.NewEncoder(w).Encode(v); err != nil {
+		return dst, err
+	}
+	return w.Bytes(), nil
+}
+
+func (gobCodec[T]) Decode(data []byte, v *T) error {
+	r := bytes.NewReader(data)
+	if err := gob.NewDecoder(r).Decode(v); err != nil {
+		return err
+	}
+	if r.Len() != 0 {
+		return errors.New("sealed: gob: trailing data after value")
+	}
+	return nil
+}
+
+// A Typed seals and opens values of type T: it encodes them with a Codec and
+// seals the bytes with a Sealer, reusing buffers so a round trip allocates
+// little beyond what the codec itself needs. It is safe for concurrent use.
+type Typed[T any] struct {
+	sealer *Sealer
+	codec  Codec[T]
+}
+
+// NewTyped returns a Typed that encodes with codec and seals with s.
+func NewTyped[T any](s *Sealer, codec Codec[T]) *Typed[T] {
+	if s == nil || codec == nil {
+		panic("sealed: NewTyped with nil Sealer or Codec")
+	}
+	return &Typed[T]{sealer: s, codec: codec}
+}
+
+// Sealer returns the Sealer t seals with.
+func (t *Typed[T]) Sealer() *Sealer { return t.sealer }
+
+// encodeBuf holds encoded plaintexts between the codec and the sealer.
+var encodeBuf = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// Seal encodes *v and seals it for the cookie called name until expires.
+func (t *Typed[T]) Seal(name string, v *T, expires time.Time) (string, error) {
+	p := encodeBuf.Get().(*[]byte)
+	defer putEncodeBuf(p)
+	b, err := t.codec.Append((*p)[:0], v)
+	*p = b
+	if err != nil {
+		return "", fmt.Errorf("sealed: encoding session: %w", err)
+	}
+	return t.sealer.Seal(name, b, expires)
+}
+
+// AppendSeal is like Seal but appends the sealed value to dst.
+func (t *Typed[T]) AppendSeal(dst []byte, name string, v *T, expires time.Time) ([]byte, error) {
+	p := encodeBuf.Get().(*[]byte)
+	defer putEncodeBuf(p)
+	b, err := t.codec.Append((*p)[:0], v)
+	*p = b
+	if err != nil {
+		return dst, fmt.Errorf("sealed: encoding session: %w", err)
+	}
+	return t.sealer.AppendSeal(dst, name, b, expires)
+}
+
+// Open opens a value sealed for the cookie called name and decodes it. A
+// value that opens but does not decode is reported as ErrMalformed (it was
+// sealed by an application with another T or codec).
+func (t *Typed[T]) Open(name, value string) (T, Info, error) {
+	var v T
+	p := encodeBuf.Get().(*[]byte)
+	defer putEncodeBuf(p)
+	b, info, err := t.sealer.AppendOpen((*p)[:0], name, value)
+	*p = b
+	if err != nil {
+		return v, info, err
+	}
+	if err := t.codec.Decode(b, &v); err != nil {
+		var zero T
+		return zero, Info{}, fmt.Errorf("%w: sealed payload does not decode: %v", ErrMalformed, err)
+	}
+	return v, info, nil
+}
+
+func putEncodeBuf(p *[]byte) {
+	clear(*p) // sessions hold secrets (CSRF tokens, user data): don't leave them in a pooled buffer
+	if cap(*p) > 64<<10 {
+		return
+	}
+	*p = (*p)[:0]
+	encodeBuf.Put(p)
+}

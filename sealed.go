@@ -1,0 +1,324 @@
+// Package sealed keeps web sessions in the cookie itself: session data is
+// serialized, encrypted and authenticated with XChaCha20-Poly1305 (not just
+// signed: the client cannot read it), and opened again on each request, so no
+// server-side store is needed.
+//
+// A sealed value binds its ciphertext to the cookie name, the key that sealed
+// it and its expiry, so it cannot be moved to another cookie, replayed under
+// another key, or kept alive past its sealed expiry by editing cookie
+// attributes. The wire format is specified in docs/FORMAT.md, with test
+// vectors in testdata/vectors.json.
+//
+// Most applications use the typed layer ([Typed], or the net/http middleware
+// built on it). The [Sealer] works on bytes.
+//
+// # Key rotation
+//
+// A [KeyRing] has one primary key, which seals, and previous keys, which only
+// open. Each sealed value names its key by a 4-byte hash of the key ID, so
+// Open makes exactly one authentication attempt and never tries keys in turn.
+// A value opened with a previous key is reported as [Info].Stale; re-seal it
+// and the user moves to the new key without noticing. Rotate in three steps:
+// add the new key as a previous key everywhere, then make it primary, then
+// drop the old key once the longest session lifetime has passed.
+//
+// # Cookie size
+//
+// Browsers keep cookies of up to 4096 bytes (name and value). The envelope
+// costs 53 bytes before base64url, at most 72 characters, so a default
+// [Sealer] carries up to 2,947 bytes of plaintext in one cookie. Open rejects
+// longer values before decoding them.
+//
+// # Errors
+//
+// Every failure to open wraps one of [ErrMalformed], [ErrUnknownKey],
+// [ErrInvalid], [ErrExpired] or [ErrTooLarge]; test for them with
+// [errors.Is]. None of them is a server fault: each means "no valid session".
+//
+// # Backwards compatibility
+//
+// Values carry a version byte. A future format gets a new version, and
+// releases that introduce it keep opening version 1 values.
+package sealed
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/chacha20poly1305"
+)
+
+// Errors returned by [Sealer.Open], [Sealer.Seal] and the packages built on
+// them. Test for them with [errors.Is]; the returned errors wrap these with
+// context (never key material). To a server, each means the same: there is
+// no valid session.
+var (
+	// ErrMalformed reports a value that is not a well-formed sealed value:
+	// empty, not canonical unpadded base64url, too short, or of an unknown
+	// version.
+	ErrMalformed = errors.New("sealed: malformed value")
+
+	// ErrUnknownKey reports a value sealed with a key whose identifier is
+	// not in the key ring: a retired key, or another application's key.
+	ErrUnknownKey = errors.New("sealed: unknown key")
+
+	// ErrInvalid reports a value that failed authentication: it was
+	// tampered with, sealed with a different secret under the same key ID,
+	// or sealed for another cookie name.
+	ErrInvalid = errors.New("sealed: invalid value")
+
+	// ErrExpired reports an authentic value whose sealed expiry has passed.
+	ErrExpired = errors.New("sealed: expired")
+
+	// ErrTooLarge reports a value longer than the configured bound (on
+	// Open, checked before any decoding) or a plaintext whose sealed form
+	// would not fit it (on Seal).
+	ErrTooLarge = errors.New("sealed: too large")
+)
+
+// Wire format, version 1 (docs/FORMAT.md):
+//
+//	version(1) | key id hash(4) | expiry(8) | nonce(24) | ciphertext | tag(16)
+//
+// The additional data is the 13-byte header (version, key id hash, expiry)
+// followed by the cookie name. The whole is encoded once as unpadded base64url.
+const (
+	version1   = 0x01
+	headerLen  = 1 + 4 + 8                               // authenticated, not encrypted
+	prefixLen  = headerLen + chacha20poly1305.NonceSizeX // header and nonce
+	tagLen     = chacha20poly1305.Overhead
+	overhead   = prefixLen + tagLen // 53 bytes
+	minEncoded = (overhead*8 + 5) / 6
+)
+
+// Overhead is the number of bytes sealing adds to a plaintext before
+// base64url encoding: header, nonce and authentication tag.
+const Overhead = overhead
+
+// DefaultMaxLen is the default bound on a sealed value's length in
+// characters: with a cookie name of up to 95 bytes, name and value fit in the
+// 4096 bytes every browser keeps. It carries 2,947 bytes of plaintext.
+const DefaultMaxLen = 4000
+
+// EncodedLen returns the length of the sealed value for a plaintext of n
+// bytes.
+func EncodedLen(n int) int { return base64.RawURLEncoding.EncodedLen(n + overhead) }
+
+// Info describes an opened value.
+type Info struct {
+	KeyID   string    // ID of the key that opened the value
+	Expires time.Time // expiry sealed into the value (whole seconds)
+	Stale   bool      // opened with a non-primary key: re-seal to upgrade it
+}
+
+// A Sealer seals and opens values with the keys of a [KeySource]. Set its
+// exported fields before first use; it is then safe for concurrent use.
+type Sealer struct {
+	// MaxLen bounds the length of a sealed value in characters. Open
+	// rejects longer values with ErrTooLarge before decoding anything, and
+	// Seal returns ErrTooLarge rather than produce one. NewSealer sets it
+	// to DefaultMaxLen; zero or negative means DefaultMaxLen too.
+	MaxLen int
+
+	// Now returns the current time, used for expiry checks. NewSealer sets
+	// it to time.Now; nil means time.Now too.
+	Now func() time.Time
+
+	// Skew is how long past its sealed expiry a value still opens, to
+	// absorb clock differences between the servers that seal and those that
+	// open. The default is zero: no grace.
+	Skew time.Duration
+
+	keys  KeySource
+	stats *counters
+	rand  io.Reader // nil means crypto/rand; tests set it to make vectors
+}
+
+// NewSealer returns a Sealer that seals with the current primary key of keys
+// and opens with any key in its current ring. A *KeyRing is a KeySource.
+func NewSealer(keys KeySource) *Sealer {
+	if keys == nil {
+		panic("sealed: NewSealer with nil KeySource")
+	}
+	return &Sealer{MaxLen: DefaultMaxLen, Now: time.Now, keys: keys, stats: new(counters)}
+}
+
+func (s *Sealer) maxLen() int {
+	if s.MaxLen <= 0 {
+		return DefaultMaxLen
+	}
+	return s.MaxLen
+}
+
+func (s *Sealer) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
+}
+
+// strictBase64 rejects non-zero trailing bits; Strict allocates, so build it
+// once.
+var strictBase64 = base64.RawURLEncoding.Strict()
+
+// scratch holds the raw (unencoded) value and the additional data while
+// sealing or opening, so neither path allocates beyond its result.
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+func getScratch(n int) *[]byte {
+	p := scratch.Get().(*[]byte)
+	if cap(*p) < n {
+		*p = make([]byte, n)
+	}
+	*p = (*p)[:n]
+	return p
+}
+
+func putScratch(p *[]byte) {
+	if cap(*p) > 64<<10 { // don't pin buffers from an oversized MaxLen
+		return
+	}
+	scratch.Put(p)
+}
+
+// Seal encrypts plaintext for the cookie called name with the primary key,
+// sealing in expires (truncated to whole seconds), and returns the cookie
+// value. It returns an error wrapping ErrTooLarge if the value would be
+// longer than MaxLen.
+func (s *Sealer) Seal(name string, plaintext []byte, expires time.Time) (string, error) {
+	n, err := s.checkSeal(plaintext, expires)
+	if err != nil {
+		return "", err
+	}
+	// The scratch holds the raw value, then the additional data or (once
+	// that is used) the encoding, which is copied into the result.
+	buf := getScratch(len(plaintext) + overhead + max(n, headerLen+len(name)))
+	defer putScratch(buf)
+	raw := s.sealRaw((*buf)[:0], name, plaintext, expires)
+	var b strings.Builder
+	b.Grow(n)
+	enc := base64.RawURLEncoding.AppendEncode((*buf)[len(raw):len(raw)], raw)
+	b.Write(enc[:n])
+	return b.String(), nil
+}
+
+// AppendSeal is like Seal but appends the value to dst. When dst has room,
+// it does not allocate.
+func (s *Sealer) AppendSeal(dst []byte, name string, plaintext []byte, expires time.Time) ([]byte, error) {
+	if _, err := s.checkSeal(plaintext, expires); err != nil {
+		return dst, err
+	}
+	buf := getScratch(len(plaintext) + overhead + headerLen + len(name))
+	defer putScratch(buf)
+	raw := s.sealRaw((*buf)[:0], name, plaintext, expires)
+	return base64.RawURLEncoding.AppendEncode(dst, raw), nil
+}
+
+// checkSeal validates the arguments of a seal and returns the encoded length.
+func (s *Sealer) checkSeal(plaintext []byte, expires time.Time) (int, error) {
+	if expires.IsZero() {
+		return 0, errors.New("sealed: seal: zero expiry (every value needs one)")
+	}
+	n := EncodedLen(len(plaintext))
+	if max := s.maxLen(); n > max {
+		s.stats.tooLarge.Add(1)
+		return 0, fmt.Errorf("%w: %d bytes of plaintext seal to %d characters, limit %d", ErrTooLarge, len(plaintext), n, max)
+	}
+	return n, nil
+}
+
+// sealRaw appends the unencoded sealed value to dst, which must have room for
+// it and for the additional data after it.
+func (s *Sealer) sealRaw(dst []byte, name string, plaintext []byte, expires time.Time) []byte {
+	key := s.keys.Current().keys[0].k
+	s.stats.key(key.id).sealed.Add(1)
+	dst = append(dst, version1)
+	dst = binary.BigEndian.AppendUint32(dst, key.hash)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(expires.Unix()))
+	nonce := dst[headerLen:prefixLen]
+	dst = dst[:prefixLen]
+	if s.rand == nil {
+		rand.Read(nonce) // never fails: crypto/rand crashes the program rather than return an error
+	} else if _, err := io.ReadFull(s.rand, nonce); err != nil {
+		panic("sealed: test randomness source failed: " + err.Error())
+	}
+	aad := append(dst[prefixLen+len(plaintext)+tagLen:prefixLen+len(plaintext)+tagLen], dst[:headerLen]...)
+	aad = append(aad, name...)
+	return key.aead.Seal(dst, nonce, plaintext, aad)
+}
+
+// Open authenticates and decrypts a value sealed for the cookie called name
+// and returns its plaintext. Errors wrap ErrTooLarge, ErrMalformed,
+// ErrUnknownKey, ErrInvalid or ErrExpired. On ErrExpired, Info describes the
+// authentic but expired value; on other errors it is empty.
+func (s *Sealer) Open(name, value string) ([]byte, Info, error) {
+	out, info, err := s.open(nil, name, value, true)
+	s.stats.countOpen(info, err)
+	return out, info, err
+}
+
+// AppendOpen is like Open but appends the plaintext to dst. When dst has
+// room, it does not allocate.
+func (s *Sealer) AppendOpen(dst []byte, name, value string) ([]byte, Info, error) {
+	out, info, err := s.open(dst, name, value, false)
+	s.stats.countOpen(info, err)
+	return out, info, err
+}
+
+func (s *Sealer) open(dst []byte, name, value string, exact bool) ([]byte, Info, error) {
+	// Every failure returns dst as given: nil for Open.
+	if max := s.maxLen(); len(value) > max {
+		return dst, Info{}, fmt.Errorf("%w: value is %d characters, limit %d", ErrTooLarge, len(value), max)
+	}
+	if len(value) < minEncoded {
+		return dst, Info{}, fmt.Errorf("%w: %d characters is shorter than any sealed value", ErrMalformed, len(value))
+	}
+	// The stdlib decoder skips CR and LF even in strict mode; a value has
+	// exactly one encoding, so reject them here.
+	if strings.ContainsAny(value, "\r\n") {
+		return dst, Info{}, fmt.Errorf("%w: line break in value", ErrMalformed)
+	}
+	rawLen := base64.RawURLEncoding.DecodedLen(len(value))
+	buf := getScratch(len(value) + rawLen + headerLen + len(name))
+	defer putScratch(buf)
+	src := (*buf)[:copy(*buf, value)]
+	raw := (*buf)[len(value) : len(value)+rawLen]
+	if n, err := strictBase64.Decode(raw, src); err != nil || n != rawLen {
+		return dst, Info{}, fmt.Errorf("%w: not canonical unpadded base64url", ErrMalformed)
+	}
+	if raw[0] != version1 {
+		return dst, Info{}, fmt.Errorf("%w: unsupported version %d", ErrMalformed, raw[0])
+	}
+	hash := binary.BigEndian.Uint32(raw[1:5])
+	key, primary := s.keys.Current().lookup(hash)
+	if key == nil {
+		return dst, Info{}, fmt.Errorf("%w: key identifier %08x is not in the ring", ErrUnknownKey, hash)
+	}
+	aad := append(raw[rawLen:rawLen], raw[:headerLen]...)
+	aad = append(aad, name...)
+	out := dst
+	if exact {
+		out = make([]byte, 0, rawLen-overhead)
+	}
+	out, err := key.aead.Open(out, raw[headerLen:prefixLen], raw[prefixLen:], aad)
+	if err != nil {
+		return dst, Info{}, fmt.Errorf("%w: authentication failed (tampered, another secret for key %q, or another cookie name)", ErrInvalid, key.id)
+	}
+	info := Info{
+		KeyID:   key.id,
+		Expires: time.Unix(int64(binary.BigEndian.Uint64(raw[5:13])), 0),
+		Stale:   !primary,
+	}
+	if !s.now().Before(info.Expires.Add(s.Skew)) {
+		clear(out[len(dst):])
+		return dst, info, fmt.Errorf("%w at %s", ErrExpired, info.Expires.UTC().Format(time.RFC3339))
+	}
+	return out, info, nil
+}
