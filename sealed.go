@@ -25,8 +25,8 @@
 // # Cookie size
 //
 // Browsers keep cookies of up to 4096 bytes (name and value). The envelope
-// costs 53 bytes before base64url, at most 72 characters, so a default
-// [Sealer] carries up to 2,947 bytes of plaintext in one cookie. Open rejects
+// costs 54 bytes before base64url, at most 72 characters, so a default
+// [Sealer] carries up to 2,946 bytes of plaintext in one cookie. Open rejects
 // longer values before decoding them.
 //
 // # Errors
@@ -85,16 +85,16 @@ var (
 
 // Wire format, version 1 (docs/FORMAT.md):
 //
-//	version(1) | key id hash(4) | expiry(8) | nonce(24) | ciphertext | tag(16)
+//	version(1) | flags(1) | key id hash(4) | expiry(8) | nonce(24) | ciphertext | tag(16)
 //
-// The additional data is the 13-byte header (version, key id hash, expiry)
+// The additional data is the 14-byte header (version to expiry)
 // followed by the cookie name. The whole is encoded once as unpadded base64url.
 const (
 	version1   = 0x01
-	headerLen  = 1 + 4 + 8                               // authenticated, not encrypted
+	headerLen  = 1 + 1 + 4 + 8                           // authenticated, not encrypted
 	prefixLen  = headerLen + chacha20poly1305.NonceSizeX // header and nonce
 	tagLen     = chacha20poly1305.Overhead
-	overhead   = prefixLen + tagLen // 53 bytes
+	overhead   = prefixLen + tagLen // 54 bytes
 	minEncoded = (overhead*8 + 5) / 6
 )
 
@@ -104,7 +104,7 @@ const Overhead = overhead
 
 // DefaultMaxLen is the default bound on a sealed value's length in
 // characters: with a cookie name of up to 95 bytes, name and value fit in the
-// 4096 bytes every browser keeps. It carries 2,947 bytes of plaintext.
+// 4096 bytes every browser keeps. It carries 2,946 bytes of plaintext.
 const DefaultMaxLen = 4000
 
 // EncodedLen returns the length of the sealed value for a plaintext of n
@@ -239,7 +239,7 @@ func (s *Sealer) checkSeal(plaintext []byte, expires time.Time) (int, error) {
 func (s *Sealer) sealRaw(dst []byte, name string, plaintext []byte, expires time.Time) []byte {
 	key := s.keys.Current().keys[0].k
 	s.stats.key(key.id).sealed.Add(1)
-	dst = append(dst, version1)
+	dst = append(dst, version1, 0) // no flags
 	dst = binary.BigEndian.AppendUint32(dst, key.hash)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(expires.Unix()))
 	nonce := dst[headerLen:prefixLen]
@@ -296,7 +296,10 @@ func (s *Sealer) open(dst []byte, name, value string, exact bool) ([]byte, Info,
 	if raw[0] != version1 {
 		return dst, Info{}, fmt.Errorf("%w: unsupported version %d", ErrMalformed, raw[0])
 	}
-	hash := binary.BigEndian.Uint32(raw[1:5])
+	if raw[1] != 0 {
+		return dst, Info{}, fmt.Errorf("%w: unknown flags %#02x", ErrMalformed, raw[1])
+	}
+	hash := binary.BigEndian.Uint32(raw[2:6])
 	key, primary := s.keys.Current().lookup(hash)
 	if key == nil {
 		return dst, Info{}, fmt.Errorf("%w: key identifier %08x is not in the ring", ErrUnknownKey, hash)
@@ -313,7 +316,7 @@ func (s *Sealer) open(dst []byte, name, value string, exact bool) ([]byte, Info,
 	}
 	info := Info{
 		KeyID:   key.id,
-		Expires: time.Unix(int64(binary.BigEndian.Uint64(raw[5:13])), 0),
+		Expires: time.Unix(int64(binary.BigEndian.Uint64(raw[6:14])), 0),
 		Stale:   !primary,
 	}
 	if !s.now().Before(info.Expires.Add(s.Skew)) {
