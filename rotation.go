@@ -32,9 +32,12 @@ type Key struct {
 }
 
 type keyData struct {
-	id     string
-	hash   uint32 // keyIDHash(id), the identifier carried in the header
-	secret [KeySize]byte
+	id   string
+	hash uint32 // keyIDHash(id), the identifier carried in the header
+	// secret is behind a pointer so that reflective printers (fmt on a
+	// struct that holds a Key in an unexported field, debuggers' dumps)
+	// show an address, not the bytes.
+	secret *[KeySize]byte
 	aead   cipher.AEAD // built once: Seal and Open allocate nothing for it
 }
 
@@ -61,7 +64,7 @@ func NewKey(id string, secret []byte) (Key, error) {
 	if len(secret) != KeySize {
 		return Key{}, fmt.Errorf("sealed: key %q: secret is %d bytes, want %d", id, len(secret), KeySize)
 	}
-	d := &keyData{id: id, hash: keyIDHash(id)}
+	d := &keyData{id: id, hash: keyIDHash(id), secret: new([KeySize]byte)}
 	copy(d.secret[:], secret)
 	aead, err := chacha20poly1305.NewX(d.secret[:])
 	if err != nil { // unreachable: the length is checked above
@@ -181,13 +184,20 @@ func (r *KeyRing) lookup(hash uint32) (k *keyData, primary bool) {
 }
 
 // String describes the ring by key IDs only.
-func (r *KeyRing) String() string {
+func (r KeyRing) String() string {
 	ids := make([]string, len(r.keys))
 	for i, k := range r.keys {
 		ids[i] = k.ID()
 	}
 	return "sealed.KeyRing(" + strings.Join(ids, ",") + ")"
 }
+
+// GoString is like String.
+func (r KeyRing) GoString() string { return r.String() }
+
+// Format implements fmt.Formatter so that every verb prints the redacted
+// form.
+func (r KeyRing) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(r.String())) }
 
 // ParseKeyRing parses the environment-variable form of a key ring,
 // "id:secret,id2:secret2,...", where each secret is 32 bytes in base64url
