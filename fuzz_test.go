@@ -1,0 +1,53 @@
+package sealed
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"testing"
+	"time"
+)
+
+// FuzzOpen feeds arbitrary names and values to Open. It must never panic,
+// must fail with exactly one error class, and may succeed only for a
+// canonical value: one whose decoding re-encodes to the same string, so a
+// sealed value has exactly one valid spelling. The seed corpus in
+// testdata/fuzz/FuzzOpen holds values sealed with the key below.
+func FuzzOpen(f *testing.F) {
+	key, err := NewKey("k1", bytes.Repeat([]byte{1}, KeySize))
+	if err != nil {
+		f.Fatal(err)
+	}
+	ring, _ := NewKeyRing(key)
+	s := NewSealer(ring)
+	s.Now = func() time.Time { return time.Unix(1763726400, 0) }
+	f.Add("session", "")
+	f.Fuzz(func(t *testing.T, name, value string) {
+		pt, info, err := s.Open(name, value)
+		if err != nil {
+			n := 0
+			for _, class := range errorClasses {
+				if errors.Is(err, class) {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Fatalf("error %v matches %d classes, want 1", err, n)
+			}
+			if pt != nil {
+				t.Fatalf("plaintext returned with error %v", err)
+			}
+			if !errors.Is(err, ErrExpired) && info != (Info{}) {
+				t.Fatalf("info %+v returned with error %v", info, err)
+			}
+			return
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(value)
+		if err != nil || base64.RawURLEncoding.EncodeToString(raw) != value {
+			t.Fatalf("opened a non-canonical value %q", value)
+		}
+		if info.KeyID != "k1" || len(pt) != len(raw)-Overhead {
+			t.Fatalf("opened with info %+v and %d bytes from %d raw", info, len(pt), len(raw))
+		}
+	})
+}
