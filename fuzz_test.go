@@ -51,3 +51,36 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOpenJWE feeds arbitrary values to the JWE envelope's Open: it must
+// never panic and must fail with exactly one error class.
+func FuzzOpenJWE(f *testing.F) {
+	key, err := NewKey("k1", bytes.Repeat([]byte{1}, KeySize))
+	if err != nil {
+		f.Fatal(err)
+	}
+	ring, _ := NewKeyRing(key)
+	s := NewJWESealer(ring)
+	s.Now = func() time.Time { return time.Unix(1763726400, 0) }
+	v, err := s.Seal("session", []byte(`{"user":"alice"}`), time.Unix(1763726400+3600, 0))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("session", v)
+	f.Add("session", "eyJhbGciOiJkaXIifQ....")
+	f.Fuzz(func(t *testing.T, name, value string) {
+		pt, _, err := s.Open(name, value)
+		if err == nil {
+			return
+		}
+		n := 0
+		for _, class := range errorClasses {
+			if errors.Is(err, class) {
+				n++
+			}
+		}
+		if n != 1 || pt != nil {
+			t.Fatalf("error %v matches %d classes (want 1), plaintext %q", err, n, pt)
+		}
+	})
+}
