@@ -1,0 +1,185 @@
+package starlette
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/sealedcookie/sealed"
+)
+
+// peerPython returns a Python interpreter that has Starlette and httpx
+// (for starlette.testclient). With SEALED_INTEROP=1 a missing peer fails
+// the test; otherwise it skips it.
+func peerPython(t *testing.T) string {
+	t.Helper()
+	var candidates []string
+	if p := os.Getenv("SEALED_STARLETTE_PYTHON"); p != "" {
+		candidates = append(candidates, p)
+	}
+	// Debian's python3-starlette lands in the system interpreter, which a
+	// pyenv or venv python3 on PATH may hide.
+	candidates = append(candidates, "/usr/bin/python3", "python3")
+	for _, c := range candidates {
+		path, err := exec.LookPath(c)
+		if err != nil {
+			continue
+		}
+		if exec.Command(path, "-c", "import starlette.testclient, starlette.middleware.sessions, httpx").Run() == nil {
+			return path
+		}
+	}
+	const how = "no python3 with starlette and httpx (tried $SEALED_STARLETTE_PYTHON, /usr/bin/python3, python3); " +
+		"install with: apt-get update && apt-get install -y python3-starlette python3-httpx"
+	if os.Getenv("SEALED_INTEROP") == "1" {
+		t.Fatal("SEALED_INTEROP=1: " + how)
+	}
+	t.Skip(how)
+	return ""
+}
+
+type peerRequest struct {
+	Secret string            `json:"secret"`
+	MaxAge *int64            `json:"max_age"`
+	TS     int64             `json:"ts"`
+	Make   []json.RawMessage `json:"make"`
+	Open   []string          `json:"open"`
+}
+
+type peerResponse struct {
+	Made   []string          `json:"made"`
+	Opened []json.RawMessage `json:"opened"`
+}
+
+func runPeer(t *testing.T, py string, req peerRequest) peerResponse {
+	t.Helper()
+	in, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(py, filepath.Join("testdata", "peer.py"))
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("peer.py: %v\n%s", err, stderr.Bytes())
+	}
+	var resp peerResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("peer.py output %q: %v", out, err)
+	}
+	if len(resp.Made) != len(req.Make) || len(resp.Opened) != len(req.Open) {
+		t.Fatalf("peer.py answered %d/%d of %d/%d", len(resp.Made), len(resp.Opened), len(req.Make), len(req.Open))
+	}
+	return resp
+}
+
+func sameJSON(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal(a, &x); err != nil {
+		t.Fatalf("%q: %v", a, err)
+	}
+	if err := json.Unmarshal(b, &y); err != nil {
+		t.Fatalf("%q: %v", b, err)
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+var interopSessions = []string{
+	`{"user":"alice"}`,
+	`{"user_id":42,"roles":["admin","dev"],"cart":{"items":[{"sku":"A-1","qty":2}],"total":19.5},"flag":true,"none":null}`,
+	`{"z":1,"a":2,"m":{"y":1,"b":2}}`,
+	`{"name":"Zoë ☃ 𝄞","ctl":"tab\there \"quoted\" back\\slash\b\f\u0001\u007f","html":"<script>&amp;</script>","sep":". ; = ,"}`,
+	`{" t":"looks like a Flask tag","empty":{},"list":[]}`,
+}
+
+// TestInteropStarlette runs the real SessionMiddleware: cookies it sets open
+// in Go, cookies Go seals open in it, and both are byte for byte equal for
+// the same session and second.
+func TestInteropStarlette(t *testing.T) {
+	py := peerPython(t)
+	const secret = "interop-secret-☃"
+	ts := time.Now().Unix()
+	maxAge := int64(3600)
+
+	for _, cfg := range []struct {
+		name   string
+		maxAge *int64
+		opts   Options
+	}{
+		{"max_age=3600", &maxAge, Options{MaxAge: time.Hour}},
+		{"max_age=None", nil, Options{MaxAge: -1}},
+	} {
+		t.Run(cfg.name, func(t *testing.T) {
+			opts := cfg.opts
+			opts.Now = at(ts)
+			c := newCodec(t, secret, opts)
+			req := peerRequest{Secret: secret, MaxAge: cfg.maxAge, TS: ts}
+			for _, s := range interopSessions {
+				req.Make = append(req.Make, json.RawMessage(s))
+				v, err := c.Seal([]byte(s))
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Open = append(req.Open, v)
+			}
+			good := len(req.Open)
+
+			// Cookies the middleware must reject.
+			wrong := newCodec(t, "another-secret", Options{Now: at(ts)})
+			bad, _ := wrong.Seal([]byte(`{"user":"mallory"}`))
+			req.Open = append(req.Open, bad)
+			tampered := []byte(req.Open[0])
+			tampered[2] ^= 1
+			req.Open = append(req.Open, string(tampered))
+			old := newCodec(t, secret, Options{MaxAge: -1, Now: at(ts - 3601)})
+			oldValue, _ := old.Seal([]byte(`{"user":"old"}`))
+			req.Open = append(req.Open, oldValue)
+
+			resp := runPeer(t, py, req)
+
+			for i, s := range interopSessions {
+				made := resp.Made[i]
+				if made != req.Open[i] {
+					t.Errorf("session %s:\nStarlette set %s\n    Go sealed %s", s, made, req.Open[i])
+				}
+				p, issued, err := c.Open(made)
+				if err != nil {
+					t.Errorf("Go cannot open Starlette's %s: %v", made, err)
+					continue
+				}
+				if issued.Unix() != ts {
+					t.Errorf("issued %v, want %d", issued, ts)
+				}
+				if !sameJSON(t, p, []byte(s)) {
+					t.Errorf("Go opened Starlette's cookie as %s, want %s", p, s)
+				}
+				if !sameJSON(t, resp.Opened[i], []byte(s)) {
+					t.Errorf("Starlette opened Go's cookie as %s, want %s", resp.Opened[i], s)
+				}
+			}
+			for i, got := range resp.Opened[good:] {
+				want := "{}"
+				if i == 2 && cfg.maxAge == nil {
+					want = `{"user":"old"}` // no age check
+				}
+				if !sameJSON(t, got, []byte(want)) {
+					t.Errorf("bad cookie %d: Starlette opened it as %s, want %s", i, got, want)
+				}
+			}
+			// And Go agrees on the expired one.
+			_, _, err := c.Open(oldValue)
+			if cfg.maxAge != nil && !errors.Is(err, sealed.ErrExpired) {
+				t.Errorf("Go opened the expired cookie: %v", err)
+			}
+		})
+	}
+}
