@@ -1,0 +1,154 @@
+package sealed_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sealedcookie/sealed"
+)
+
+// secretB64 is the base64url secret of a key made of the byte b repeated.
+func secretB64(b byte) string {
+	return base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{b}, sealed.KeySize))
+}
+
+func octJWK(kid string, b byte) string {
+	return `{"kty":"oct","kid":"` + kid + `","k":"` + secretB64(b) + `"}`
+}
+
+func TestJWKSFirstKeySealsEveryKeyOpens(t *testing.T) {
+	doc := `{"keys":[` + octJWK("new", 2) + `,` + octJWK("old", 1) + `]}`
+	ring, err := sealed.ParseJWKS([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ring.Primary().ID(); got != "new" {
+		t.Fatalf("primary = %q, want the first key, %q", got, "new")
+	}
+	if got := ring.String(); got != "sealed.KeyRing(new,old)" {
+		t.Fatalf("ring = %s", got)
+	}
+
+	// A value sealed by a ring whose primary is "old" opens, stale.
+	oldKey, _ := sealed.NewKey("old", bytes.Repeat([]byte{1}, sealed.KeySize))
+	oldRing, _ := sealed.NewKeyRing(oldKey)
+	exp := time.Now().Add(time.Hour)
+	v, err := sealed.NewSealer(oldRing).Seal("s", []byte("hi"), exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sealed.NewSealer(ring)
+	pt, info, err := s.Open("s", v)
+	if err != nil || string(pt) != "hi" || info.KeyID != "old" || !info.Stale {
+		t.Fatalf("Open = %q, %+v, %v; want hi from old, stale", pt, info, err)
+	}
+	// New values are sealed with "new" and open with "new" alone.
+	v, _ = s.Seal("s", []byte("hi"), exp)
+	newKey, _ := sealed.NewKey("new", bytes.Repeat([]byte{2}, sealed.KeySize))
+	newRing, _ := sealed.NewKeyRing(newKey)
+	if _, info, err := sealed.NewSealer(newRing).Open("s", v); err != nil || info.Stale {
+		t.Fatalf("value sealed by the JWKS ring: %+v, %v; want it sealed with new", info, err)
+	}
+}
+
+func TestJWKSRoundTrip(t *testing.T) {
+	a, _ := sealed.GenerateKey("a")
+	b, _ := sealed.GenerateKey("b")
+	c, _ := sealed.GenerateKey("c")
+	ring, _ := sealed.NewKeyRing(b, a, c)
+	out, err := sealed.MarshalJWKS(ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasSuffix(out, []byte("}\n")) {
+		t.Errorf("output does not end in a newline: %q", out[len(out)-3:])
+	}
+	var doc struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Keys) != 3 || doc.Keys[0]["kid"] != "b" || doc.Keys[0]["kty"] != "oct" || doc.Keys[0]["use"] != "enc" {
+		t.Fatalf("JWKS = %v", doc.Keys)
+	}
+	back, err := sealed.ParseJWKS(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Same IDs in the same order, and the same secrets.
+	if sealed.FormatKeyRing(back) != sealed.FormatKeyRing(ring) {
+		t.Fatalf("round trip changed the ring: %s -> %s", ring, back)
+	}
+}
+
+func TestJWKSAcceptsPaddingFreeAndExtraMembers(t *testing.T) {
+	// alg and unknown members are ignored; "use": "enc" is fine.
+	doc := `{"keys":[{"kty":"oct","kid":"a","alg":"dir","use":"enc","x-note":1,"k":"` + secretB64(7) + `"}],"other":true}`
+	if _, err := sealed.ParseJWKS([]byte(doc)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestJWKSRejects(t *testing.T) {
+	secret := secretB64(9)
+	short := base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{9}, 16))
+	for _, tc := range []struct{ name, doc, want string }{
+		{"not json", `{"keys":[` + secret, "not valid JSON"},
+		{"secret in a syntax error", `{"keys":[{"k":"` + secret + "\x01" + `"}]}`, "not valid JSON"},
+		{"not an object", `[1,2]`, `"keys" array`},
+		{"no keys", `{"keys":[]}`, "no keys"},
+		{"missing keys", `{}`, "no keys"},
+		{"key not an object", `{"keys":["` + secret + `"]}`, "not a JWK object"},
+		{"missing kty", `{"keys":[{"kid":"a","k":"` + secret + `"}]}`, `missing "kty"`},
+		{"rsa", `{"keys":[{"kty":"RSA","kid":"a","n":"AQAB","e":"AQAB"}]}`, `key type "RSA" (kid "a") is not supported`},
+		{"ec", `{"keys":[` + octJWK("a", 1) + `,{"kty":"EC","kid":"b","crv":"P-256"}]}`, `key 2: key type "EC"`},
+		{"missing kid", `{"keys":[{"kty":"oct","k":"` + secret + `"}]}`, `missing "kid"`},
+		{"empty kid", `{"keys":[{"kty":"oct","kid":"","k":"` + secret + `"}]}`, `missing "kid"`},
+		{"bad kid", `{"keys":[{"kty":"oct","kid":"a:b","k":"` + secret + `"}]}`, `key ID "a:b"`},
+		{"sig use", `{"keys":[{"kty":"oct","kid":"a","use":"sig","k":"` + secret + `"}]}`, `"use": "sig"`},
+		{"missing k", `{"keys":[{"kty":"oct","kid":"a"}]}`, `missing "k"`},
+		{"short k", `{"keys":[{"kty":"oct","kid":"a","k":"` + short + `"}]}`, `"k" is 16 bytes, want 32`},
+		{"bad base64", `{"keys":[{"kty":"oct","kid":"a","k":"` + secret[:10] + `*` + secret[11:] + `"}]}`, "not valid unpadded base64url"},
+		{"k not a string", `{"keys":[{"kty":"oct","kid":"a","k":12345}]}`, "not a JWK object"},
+		{"duplicate", `{"keys":[` + octJWK("a", 1) + `,` + octJWK("a", 2) + `]}`, `duplicate key ID "a"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ring, err := sealed.ParseJWKS([]byte(tc.doc))
+			if err == nil {
+				t.Fatalf("parsed %s; want an error", ring)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not mention %q", err, tc.want)
+			}
+			if !strings.HasPrefix(err.Error(), "sealed: ") {
+				t.Errorf("error %q lacks the package prefix", err)
+			}
+			for _, s := range []string{secret, secret[:12], short[:12], secretB64(1)[:12], secretB64(2)[:12]} {
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("error %q contains key material", err)
+				}
+			}
+		})
+	}
+}
+
+func TestJWKSTooLarge(t *testing.T) {
+	doc := `{"keys":[` + octJWK("a", 1) + `],"pad":"` + strings.Repeat("x", 1<<20) + `"}`
+	if _, err := sealed.ParseJWKS([]byte(doc)); err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Fatalf("err = %v; want a size error", err)
+	}
+}
+
+func TestMarshalJWKSEmpty(t *testing.T) {
+	if _, err := sealed.MarshalJWKS(nil); err == nil {
+		t.Fatal("MarshalJWKS(nil) succeeded")
+	}
+	if _, err := sealed.MarshalJWKS(&sealed.KeyRing{}); err == nil {
+		t.Fatal("MarshalJWKS(empty ring) succeeded")
+	}
+}
