@@ -23,7 +23,13 @@ type command struct {
 }
 
 // commands lists every subcommand; each lives in its own file.
-var commands = map[string]command{}
+var commands = map[string]command{
+	"demo":    demoCommand,
+	"inspect": inspectCommand,
+	"keygen":  keygenCommand,
+	"rotate":  rotateCommand,
+	"seal":    sealCommand,
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))

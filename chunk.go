@@ -1,0 +1,366 @@
+package sealed
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Middleware payload, version 1 (docs/FORMAT-middleware.md). It is the
+// plaintext the Manager seals:
+//
+//	version(1) | flags(1) | issued(8) | deadline(8) | refreshed(8) |
+//	flash count (uvarint) | { length (uvarint) | message }* | codec bytes
+//
+// Times are Unix seconds, big-endian. Flag bit 0 says a session value is
+// present (the codec bytes); without it the cookie carries only flashes.
+const (
+	payloadVersion   = 1
+	payloadHasValue  = 1 << 0
+	payloadHeaderLen = 1 + 1 + 8 + 8 + 8
+)
+
+// load reads and opens the request's session cookies, once. It runs with
+// s.mu held and returns the error to report (after unlocking) for an
+// invalid cookie, which it also schedules for clearing.
+func (s *state[T]) load(ctx context.Context) error {
+	if s.loaded {
+		return nil
+	}
+	s.loaded = true
+	m := s.m
+	var chunks [maxChunkBudget]string
+	var plain string
+	for _, line := range s.hdr["Cookie"] {
+		for len(line) > 0 {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			name, val, ok := strings.Cut(part, "=")
+			if !ok {
+				continue
+			}
+			name = strings.TrimSpace(name)
+			if !strings.HasPrefix(name, m.name) {
+				continue
+			}
+			val = strings.TrimSpace(val)
+			if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' {
+				val = val[1 : len(val)-1]
+			}
+			if len(name) == len(m.name) {
+				if !s.plain { // the first is the most specific (RFC 6265 5.4)
+					s.plain, plain = true, val
+				}
+				continue
+			}
+			i, ok := chunkIndex(name[len(m.name):])
+			if !ok || s.chunks&(1<<i) != 0 {
+				continue
+			}
+			s.chunks |= 1 << i
+			if int(i) < len(chunks) {
+				chunks[i] = val
+			}
+		}
+	}
+	if !s.plain && s.chunks == 0 {
+		return nil // no session
+	}
+	err := s.open(ctx, plain, &chunks)
+	if err != nil {
+		var zero T
+		s.val, s.has, s.flashes, s.issued, s.deadline = zero, false, nil, 0, 0
+		s.dirty = true // clear the bad cookies
+		return fmt.Errorf("sealed: session cookie %q: %w", m.name, err)
+	}
+	return nil
+}
+
+// chunkIndex parses a chunk suffix ".N" (decimal, no leading zeros, N < 64).
+func chunkIndex(suffix string) (uint, bool) {
+	if len(suffix) < 2 || len(suffix) > 3 || suffix[0] != '.' || (suffix[1] == '0' && len(suffix) > 2) {
+		return 0, false
+	}
+	n := uint(0)
+	for _, c := range []byte(suffix[1:]) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint(c-'0')
+	}
+	return n, n < 64
+}
+
+// open assembles the sealed value from the carried cookies, opens it and
+// decodes the payload into s.
+func (s *state[T]) open(ctx context.Context, plain string, chunks *[maxChunkBudget]string) error {
+	m := s.m
+	value, sealedName := plain, m.name
+	if !s.plain {
+		// Chunks 0..n-1 form the value: every chunk but the last is as long
+		// as chunk 0, so the run ends at the first shorter chunk and any
+		// stale chunk after it is ignored (and expired on the next write).
+		if s.chunks&1 == 0 {
+			return fmt.Errorf("%w: chunk 0 is missing", ErrMalformed)
+		}
+		full, n := len(chunks[0]), 1
+		for n < 64 && s.chunks&(1<<n) != 0 && len(chunks[n-1]) == full {
+			if n >= m.budget {
+				return fmt.Errorf("%w: more than %d chunks", ErrTooLarge, m.budget)
+			}
+			n++
+		}
+		var b strings.Builder
+		b.Grow(n * full)
+		for _, c := range chunks[:n] {
+			b.WriteString(c)
+		}
+		value, sealedName = b.String(), chunkedName(m.name, n)
+	}
+	p := encodeBuf.Get().(*[]byte)
+	defer putEncodeBuf(p)
+	b, info, err := m.sealer.AppendOpen((*p)[:0], sealedName, value)
+	*p = b
+	if err != nil {
+		return err
+	}
+	if len(b) < payloadHeaderLen+1 || b[0] != payloadVersion || b[1]&^payloadHasValue != 0 {
+		return fmt.Errorf("%w: not a version %d session payload", ErrMalformed, payloadVersion)
+	}
+	issued := int64(binary.BigEndian.Uint64(b[2:]))
+	deadline := int64(binary.BigEndian.Uint64(b[10:]))
+	refreshed := int64(binary.BigEndian.Uint64(b[18:]))
+	now := m.now().Unix()
+	if now >= deadline {
+		return fmt.Errorf("%w: absolute deadline %s passed", ErrExpired, time.Unix(deadline, 0).UTC().Format(time.RFC3339))
+	}
+	if m.idle > 0 && now >= refreshed+m.idle {
+		return fmt.Errorf("%w: idle since %s", ErrExpired, time.Unix(refreshed, 0).UTC().Format(time.RFC3339))
+	}
+	rest := b[payloadHeaderLen:]
+	count, k := binary.Uvarint(rest)
+	if k <= 0 || count > uint64(len(rest)) {
+		return fmt.Errorf("%w: bad flash count", ErrMalformed)
+	}
+	rest = rest[k:]
+	var flashes []string
+	for range count {
+		l, k := binary.Uvarint(rest)
+		if k <= 0 || l > uint64(len(rest)-k) {
+			return fmt.Errorf("%w: bad flash message", ErrMalformed)
+		}
+		flashes = append(flashes, string(rest[k:k+int(l)]))
+		rest = rest[k+int(l):]
+	}
+	has := b[1]&payloadHasValue != 0
+	if has {
+		if err := m.codec.Decode(rest, &s.val); err != nil {
+			var zero T
+			s.val = zero
+			return fmt.Errorf("%w: session does not decode: %v", ErrMalformed, err)
+		}
+	} else if len(rest) != 0 {
+		return fmt.Errorf("%w: trailing data after flashes", ErrMalformed)
+	}
+	s.has, s.flashes = has, flashes
+	s.issued, s.deadline, s.refreshed, s.keyID = issued, deadline, refreshed, info.KeyID
+	if has && m.Validate != nil {
+		if err := m.Validate(ctx, s.val, s.info()); err != nil {
+			return fmt.Errorf("%w: %w", ErrRejected, err)
+		}
+	}
+	if info.Stale || (m.idle > 0 && now-refreshed >= m.refresh) {
+		s.dirty = true // upgrade to the primary key, or slide the idle window
+	}
+	return nil
+}
+
+// chunkedName is the name a session split into n chunks is sealed for, which
+// authenticates the chunk count.
+func chunkedName(name string, n int) string { return name + "#" + strconv.Itoa(n) }
+
+// write adds the Set-Cookie lines for s to h: the sealed session (or flash
+// messages), and expiring cookies for every carried cookie not overwritten.
+// On error h is left untouched. It runs with s.mu held.
+func (m *Manager[T]) write(h http.Header, s *state[T]) error {
+	now := m.now().Unix()
+	var set []string // Set-Cookie lines
+	n := 0           // chunks written; 0: the plain cookie, if anything
+	live := s.has || len(s.flashes) > 0
+	if live && s.issued == 0 { // flash messages without a session
+		s.renew()
+	}
+	exp := s.deadline
+	if m.idle > 0 {
+		exp = min(exp, now+m.idle)
+	}
+	if live && exp > now {
+		p := encodeBuf.Get().(*[]byte)
+		defer putEncodeBuf(p)
+		b := append((*p)[:0], payloadVersion, 0)
+		if s.has {
+			b[1] = payloadHasValue
+		}
+		b = binary.BigEndian.AppendUint64(b, uint64(s.issued))
+		b = binary.BigEndian.AppendUint64(b, uint64(s.deadline))
+		b = binary.BigEndian.AppendUint64(b, uint64(now))
+		b = binary.AppendUvarint(b, uint64(len(s.flashes)))
+		for _, f := range s.flashes {
+			b = binary.AppendUvarint(b, uint64(len(f)))
+			b = append(b, f...)
+		}
+		*p = b
+		if s.has {
+			var err error
+			b, err = m.codec.Append(b, &s.val)
+			*p = b
+			if err != nil {
+				return fmt.Errorf("sealed: session cookie %q: encoding session: %w", m.name, err)
+			}
+		}
+		total := EncodedLen(len(b))
+		if total > m.budget*m.chunkSize {
+			m.sealer.stats.tooLarge.Add(1)
+			return fmt.Errorf("%w: session cookie %q: %d bytes of session data seal to %d characters, over the budget of %d cookies of %d (Options.ChunkBudget)",
+				ErrTooLarge, m.name, len(b), total, m.budget, m.chunkSize)
+		}
+		sealedName := m.name
+		if total > m.chunkSize {
+			n = (total + m.chunkSize - 1) / m.chunkSize
+			sealedName = chunkedName(m.name, n)
+		}
+		q := encodeBuf.Get().(*[]byte)
+		defer putEncodeBuf(q)
+		out, err := m.sealer.AppendSeal((*q)[:0], sealedName, b, time.Unix(exp, 0))
+		*q = out
+		if err != nil {
+			return fmt.Errorf("sealed: session cookie %q: %w", m.name, err)
+		}
+		maxAge := 0
+		if !m.browser {
+			maxAge = int(exp - now)
+		}
+		if n == 0 {
+			line, err := m.setCookie(m.name, string(out), maxAge)
+			if err != nil {
+				return err
+			}
+			set = append(set, line)
+		}
+		for i := range n {
+			line, err := m.setCookie(m.name+"."+strconv.Itoa(i), string(out[i*m.chunkSize:min(len(out), (i+1)*m.chunkSize)]), maxAge)
+			if err != nil {
+				return err
+			}
+			set = append(set, line)
+		}
+		s.refreshed = now
+	} else {
+		live = false
+	}
+	// Expire what the request carried and this response does not replace.
+	if s.plain && (!live || n > 0) {
+		line, err := m.setCookie(m.name, "", -1)
+		if err != nil {
+			return err
+		}
+		set = append(set, line)
+	}
+	for i := range 64 {
+		if s.chunks&(1<<i) != 0 && (!live || i >= n) {
+			line, err := m.setCookie(m.name+"."+strconv.Itoa(i), "", -1)
+			if err != nil {
+				return err
+			}
+			set = append(set, line)
+		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	h["Set-Cookie"] = append(h["Set-Cookie"], set...)
+	addCacheHeaders(h)
+	// The response now carries exactly the cookies written.
+	s.plain, s.chunks = live && n == 0, 0
+	if live && n > 0 {
+		s.chunks = 1<<n - 1
+	}
+	return nil
+}
+
+// setCookie returns a Set-Cookie line after checking the cookie is one that
+// net/http would not silently drop.
+func (m *Manager[T]) setCookie(name, value string, maxAge int) (string, error) {
+	c := m.cookie(name, value, maxAge)
+	if err := c.Valid(); err != nil {
+		return "", fmt.Errorf("sealed: session cookie %q: %w", name, err)
+	}
+	return c.String(), nil
+}
+
+// addCacheHeaders keeps caches from storing or sharing a response that sets
+// a session cookie without clobbering the handler's headers: "Cookie" joins
+// Vary, and no-cache="Set-Cookie" is set, or appended to a Cache-Control
+// that has none of private, no-store and no-cache.
+func addCacheHeaders(h http.Header) {
+	if vary := h["Vary"]; !hasToken(vary, "cookie") && !hasToken(vary, "*") {
+		h["Vary"] = append(vary, "Cookie")
+	}
+	const directive = `no-cache="Set-Cookie"`
+	cc := h["Cache-Control"]
+	switch {
+	case len(cc) == 0:
+		h["Cache-Control"] = []string{directive}
+	case hasToken(cc, "private") || hasToken(cc, "no-store") || hasNoCache(cc):
+	default:
+		cc[len(cc)-1] += ", " + directive
+	}
+}
+
+// hasNoCache reports whether Cache-Control has no-cache, unqualified or
+// naming Set-Cookie.
+func hasNoCache(values []string) bool {
+	for _, v := range values {
+		lower := strings.ToLower(v)
+		for lower != "" {
+			var d string
+			d, lower, _ = strings.Cut(lower, ",")
+			name, arg, qualified := strings.Cut(strings.TrimSpace(d), "=")
+			if strings.TrimSpace(name) != "no-cache" {
+				continue
+			}
+			if !qualified || strings.Contains(arg, "set-cookie") {
+				return true
+			}
+			// A qualified no-cache="a, b" spans commas; any later part
+			// of its list is checked as its own directive above.
+			if strings.Count(arg, `"`) == 1 {
+				rest, _, _ := strings.Cut(lower, `"`)
+				if strings.Contains(rest, "set-cookie") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// hasToken reports whether the comma-separated header values contain the
+// token (or directive, ignoring any "=value"), case-insensitively.
+func hasToken(values []string, token string) bool {
+	for _, v := range values {
+		for v != "" {
+			var t string
+			t, v, _ = strings.Cut(v, ",")
+			t, _, _ = strings.Cut(t, "=")
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}

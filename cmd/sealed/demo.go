@@ -1,0 +1,318 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sealedcookie/sealed"
+)
+
+const demoUsage = `Usage: sealed demo [-addr HOST:PORT] [-jwks FILE] [-lifetime D]
+
+Serves a small application that keeps its sessions in sealed cookies, with
+a page at / to try it in a browser:
+
+  POST /create_session/{name}  log in as name (a new session)
+  GET  /whoami                 the session, or 401 without one
+  GET  /session_test           a counter that increments on every request
+  POST /delete_session         log out: every session cookie is expired
+  POST /big/{n}                store n bytes in the session (split into
+                               several cookies when it does not fit one)
+  GET  /big                    length and SHA-256 of the stored bytes
+  GET  /flash                  read and clear the flash messages
+  GET  /debug/sealed           the Sealer's Stats counters as JSON
+
+Keys come from $SEALED_KEYS (id:secret,... as printed by 'sealed keygen
+--env'; the first key seals). Without it the demo generates a key that
+lives only in memory: sessions die with the process.
+
+The session cookie is Secure. Browsers treat http://localhost and
+http://127.0.0.1 as secure contexts and keep Secure cookies there, so the
+demo works over plain http on loopback. Served on any other host, it needs
+https in front.
+
+Flags:
+  -addr HOST:PORT   listen address (default 127.0.0.1:8080)
+  -jwks FILE        read keys from the JWKS file FILE instead, reloading it
+                    when it changes (see 'sealed rotate')
+  -lifetime D       absolute session lifetime (default 24h)
+`
+
+var demoCommand = command{summary: "serve a demo app of the session middleware", run: runDemo}
+
+// demoContext returns the context that stops the demo server; tests replace
+// it.
+var demoContext = func() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func runDemo(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	addr := fs.String("addr", "127.0.0.1:8080", "")
+	jwksFile := fs.String("jwks", "", "")
+	lifetime := fs.Duration("lifetime", 0, "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, demoUsage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "sealed demo: %v\n\n%s", err, demoUsage)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "sealed demo: unexpected argument %q\n\n%s", fs.Arg(0), demoUsage)
+		return 2
+	}
+	var mu sync.Mutex
+	logf := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(stderr, time.Now().Format("15:04:05 ")+format+"\n", args...)
+	}
+	var keys sealed.KeySource
+	ring, ephemeral, err := demoKeys()
+	if *jwksFile != "" {
+		ephemeral = false
+		var kf *sealed.KeyFile
+		kf, err = sealed.WatchJWKS(context.Background(), *jwksFile, sealed.WatchOptions{
+			OnChange: func(r *sealed.KeyRing) { logf("keys reloaded from %s: %s", *jwksFile, r) },
+			OnError:  func(err error) { logf("keys: %v (keeping the previous ring)", err) },
+		})
+		if kf != nil {
+			defer kf.Close()
+			keys = kf
+		}
+	} else {
+		keys = ring
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sealed demo: %v\n", err)
+		return 1
+	}
+	h, err := newDemoHandler(keys, sealed.Options{
+		Lifetime: *lifetime,
+		OnError:  func(ctx context.Context, err error) { logf("session: %v", err) },
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "sealed demo: %v\n", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "sealed demo: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "sealed demo: serving %s\n", demoURL(ln.Addr()))
+	if ephemeral {
+		fmt.Fprintln(stdout, "sealed demo: using an ephemeral key: sessions die with this process (set SEALED_KEYS to keep them)")
+	} else if *jwksFile != "" {
+		fmt.Fprintf(stdout, "sealed demo: keys from %s (reloaded when it changes): %s\n", *jwksFile, keys.Current()) // IDs only
+	} else {
+		fmt.Fprintf(stdout, "sealed demo: keys from SEALED_KEYS: %s\n", keys.Current()) // IDs only
+	}
+	ctx, stop := demoContext()
+	defer stop()
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		fmt.Fprintf(stderr, "sealed demo: %v\n", err)
+		return 1
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		fmt.Fprintf(stderr, "sealed demo: shutdown: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// demoKeys reads $SEALED_KEYS or makes an ephemeral key.
+func demoKeys() (ring *sealed.KeyRing, ephemeral bool, err error) {
+	if v := os.Getenv("SEALED_KEYS"); v != "" {
+		ring, err := sealed.ParseKeyRing(v)
+		if err != nil {
+			return nil, false, fmt.Errorf("$SEALED_KEYS: %w", err)
+		}
+		return ring, false, nil
+	}
+	key, err := sealed.GenerateKey("demo-" + time.Now().UTC().Format("20060102-150405"))
+	if err != nil {
+		return nil, false, err
+	}
+	ring, err = sealed.NewKeyRing(key)
+	return ring, true, err
+}
+
+// demoURL is the address to open in a browser: "localhost" for loopback,
+// which browsers treat as a secure context.
+func demoURL(a net.Addr) string {
+	if tcp, ok := a.(*net.TCPAddr); ok && (tcp.IP.IsLoopback() || tcp.IP.IsUnspecified()) {
+		return "http://localhost:" + strconv.Itoa(tcp.Port) + "/"
+	}
+	return "http://" + a.String() + "/"
+}
+
+// demoSession is the demo application's session.
+type demoSession struct {
+	Name    string `json:"name,omitempty"`
+	Counter int    `json:"counter,omitempty"`
+	Big     string `json:"big,omitempty"`
+}
+
+// newDemoHandler returns the demo application, keeping sessions sealed with
+// keys. opts configures the session cookie (the zero value is the secure
+// default).
+func newDemoHandler(keys sealed.KeySource, opts sealed.Options) (http.Handler, error) {
+	m, err := sealed.New(keys, sealed.JSON[demoSession](), opts)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, demoPage)
+	})
+	mux.HandleFunc("POST /create_session/{name}", func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		if name == "" || len(name) > 64 {
+			demoJSON(w, http.StatusBadRequest, map[string]string{"error": "name must be 1 to 64 bytes"})
+			return
+		}
+		m.Put(r.Context(), demoSession{Name: name})
+		m.Renew(r.Context()) // a login starts a new session
+		m.Flash(r.Context(), "Welcome, "+name+"!")
+		demoJSON(w, http.StatusOK, map[string]string{"created": name})
+	})
+	mux.Handle("GET /whoami", m.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := m.Get(r.Context())
+		info, _ := m.Info(r.Context())
+		demoJSON(w, http.StatusOK, map[string]any{
+			"name": s.Name, "counter": s.Counter, "big": len(s.Big),
+			"issued": info.Issued.UTC(), "deadline": info.Deadline.UTC(),
+		})
+	})))
+	mux.HandleFunc("POST /delete_session", func(w http.ResponseWriter, r *http.Request) {
+		_, had := m.Get(r.Context())
+		m.Destroy(r.Context())
+		demoJSON(w, http.StatusOK, map[string]bool{"deleted": had})
+	})
+	mux.HandleFunc("GET /debug/sealed", func(w http.ResponseWriter, r *http.Request) {
+		demoJSON(w, http.StatusOK, m.Sealer().Stats())
+	})
+	mux.HandleFunc("GET /session_test", func(w http.ResponseWriter, r *http.Request) {
+		var n int
+		m.Update(r.Context(), func(s *demoSession) { s.Counter++; n = s.Counter })
+		demoJSON(w, http.StatusOK, map[string]int{"counter": n})
+	})
+	mux.HandleFunc("POST /big/{n}", func(w http.ResponseWriter, r *http.Request) {
+		n, err := strconv.Atoi(r.PathValue("n"))
+		if err != nil || n < 0 || n > m.MaxSessionLen()-100 {
+			demoJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"error": "n must be 0 to " + strconv.Itoa(m.MaxSessionLen()-100)})
+			return
+		}
+		b := demoBlob(n)
+		m.Update(r.Context(), func(s *demoSession) { s.Big = b })
+		sum := sha256.Sum256([]byte(b))
+		demoJSON(w, http.StatusOK, map[string]any{"stored": n, "sha256": hex.EncodeToString(sum[:])})
+	})
+	mux.HandleFunc("GET /big", func(w http.ResponseWriter, r *http.Request) {
+		s, _ := m.Get(r.Context())
+		sum := sha256.Sum256([]byte(s.Big))
+		demoJSON(w, http.StatusOK, map[string]any{"len": len(s.Big), "sha256": hex.EncodeToString(sum[:])})
+	})
+	mux.HandleFunc("GET /flash", func(w http.ResponseWriter, r *http.Request) {
+		msgs := m.Flashes(r.Context())
+		if msgs == nil {
+			msgs = []string{}
+		}
+		demoJSON(w, http.StatusOK, map[string][]string{"flashes": msgs})
+	})
+	return m.Handler(mux), nil
+}
+
+func demoJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+// demoBlob returns n bytes of text that neither compresses nor repeats, the
+// same for the same n.
+func demoBlob(n int) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	b := make([]byte, n)
+	x := uint64(0x9E3779B97F4A7C15)
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		b[i] = alphabet[x%uint64(len(alphabet))]
+	}
+	return string(b)
+}
+
+const demoPage = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>sealed demo</title>
+<style>
+body { font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; }
+button { margin: .2rem .4rem .2rem 0; }
+pre { background: #f4f4f4; padding: .8rem; white-space: pre-wrap; word-break: break-all; }
+</style>
+</head>
+<body>
+<h1>sealed demo</h1>
+<p>Sessions live in an encrypted, HttpOnly cookie: the server keeps nothing.
+Large sessions are split into <code>session.0</code>, <code>session.1</code>, ...</p>
+<p>
+<input id="name" value="alice" size="12" aria-label="name">
+<button id="create" onclick="call('POST', '/create_session/' + encodeURIComponent(document.getElementById('name').value))">Create session</button>
+<button id="whoami" onclick="call('GET', '/whoami')">Who am I?</button>
+<button id="counter" onclick="call('GET', '/session_test')">Counter</button>
+<button id="flash" onclick="call('GET', '/flash')">Read flash</button>
+<button id="delete" onclick="call('POST', '/delete_session')">Delete session</button>
+</p>
+<p>
+<input id="n" value="7000" size="6" aria-label="bytes">
+<button id="big" onclick="call('POST', '/big/' + document.getElementById('n').value)">Store big session</button>
+<button id="readbig" onclick="call('GET', '/big')">Read big session</button>
+</p>
+<pre id="out">Click a button.</pre>
+<p>What scripts see of the cookies (<code>document.cookie</code>): <code id="cookies"></code></p>
+<script>
+async function call(method, path) {
+  const resp = await fetch(path, {method: method});
+  const body = await resp.text();
+  document.getElementById('out').textContent = method + ' ' + path + '\n' + resp.status + ' ' + resp.statusText + '\n' + body;
+  showCookies();
+}
+function showCookies() {
+  document.getElementById('cookies').textContent = JSON.stringify(document.cookie);
+}
+showCookies();
+</script>
+</body>
+</html>
+`

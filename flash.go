@@ -1,0 +1,41 @@
+package sealed
+
+import "context"
+
+// Flash adds a one-time message, such as "Saved." after a form post
+// redirects, to be read by the next request that calls Flashes. Messages
+// travel in the session cookie (sealed like the session) but do not need a
+// session: a flash added after Destroy survives the logout, and Get still
+// reports no session. Keep them short; they count against the cookie budget.
+//
+// Like Put, Flash panics if ctx carries no session from this Manager.
+func (m *Manager[T]) Flash(ctx context.Context, msg string) {
+	m.modify(ctx, "Flash", func(s *state[T]) {
+		s.flashes = append(s.flashes, msg)
+	})
+}
+
+// Flashes returns the pending flash messages, oldest first, and removes
+// them (read-and-clear), or returns nil if there are none. It returns nil
+// when ctx carries no session from this Manager.
+func (m *Manager[T]) Flashes(ctx context.Context) []string {
+	s, ok := ctx.Value(m.key).(*state[T])
+	if !ok {
+		return nil
+	}
+	s.mu.Lock()
+	err := s.load(ctx)
+	msgs := s.flashes
+	late := false
+	if len(msgs) > 0 {
+		s.flashes = nil
+		s.dirty = true
+		late = s.committed
+	}
+	s.mu.Unlock()
+	m.reportLoad(ctx, err)
+	if late {
+		m.report(ctx, ErrHeadersWritten, true)
+	}
+	return msgs
+}

@@ -1,0 +1,622 @@
+package sealed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Errors reported by a [Manager] besides the core sentinels. Test for them
+// with [errors.Is].
+var (
+	// ErrHeadersWritten reports a change to the session (Put, Update,
+	// Destroy, Renew, Flash, Flashes) made after the response headers were
+	// written, so the Set-Cookie header could no longer be added. The change
+	// is visible for the rest of the request but is not sent to the client.
+	ErrHeadersWritten = errors.New("sealed: session changed after the response headers were written")
+
+	// ErrRejected reports an authentic session that the Manager's Validate
+	// hook rejected. It wraps the hook's error too.
+	ErrRejected = errors.New("sealed: session rejected by Validate")
+
+	// errNoState is returned by Save when the context carries no session.
+	errNoState = errors.New("sealed: no session in context (use Manager.Handler or Manager.Load)")
+)
+
+// Defaults applied by [New] to zero-valued [Options] fields.
+const (
+	// DefaultName is the cookie name when Options.Name is empty.
+	DefaultName = "session"
+	// DefaultLifetime is the absolute session lifetime when
+	// Options.Lifetime is zero.
+	DefaultLifetime = 24 * time.Hour
+	// DefaultChunkBudget is the number of cookies a session may use when
+	// Options.ChunkBudget is zero.
+	DefaultChunkBudget = 4
+)
+
+const (
+	maxChunkBudget = 16   // a Cookie header over ~16 KB is refused by most servers and proxies
+	cookieLimit    = 4096 // bytes per Set-Cookie line (name, value and attributes) we stay within
+	minChunkSize   = 1024 // below this, Name, Path or Domain are unreasonably long
+)
+
+// Options configures a [Manager]. The zero value gives secure defaults: a
+// persistent cookie named "session" with Path=/, HttpOnly, Secure and
+// SameSite=Lax, an absolute lifetime of 24 hours and no idle timeout.
+//
+// Secure cookies work on http://localhost and http://127.0.0.1 in current
+// browsers, which treat loopback as a secure context, so development
+// normally needs no opt-out. DisableSecure is for plain http on other hosts
+// only; never ship it.
+type Options struct {
+	// Name is the cookie name. Zero value: "session". A session too large
+	// for one cookie is split into Name+".0", Name+".1", ... Name must be an
+	// RFC 6265 token. A "__Host-" prefix requires Secure, Path "/" and no
+	// Domain; a "__Secure-" prefix requires Secure; New checks both.
+	Name string
+
+	// Path is the cookie's Path attribute. Zero value: "/".
+	Path string
+
+	// Domain is the cookie's Domain attribute. Zero value: no Domain, a
+	// host-only cookie, which is the safer choice; set it only to share the
+	// session with subdomains.
+	Domain string
+
+	// SameSite is the cookie's SameSite attribute. Zero value:
+	// http.SameSiteLaxMode. http.SameSiteDefaultMode omits the attribute;
+	// http.SameSiteNoneMode requires Secure.
+	SameSite http.SameSite
+
+	// Lifetime is the absolute lifetime of a session: it ends this long
+	// after it was created (Put or Update without a session) or renewed
+	// (Renew), however active the user is. Zero value: 24 hours. It cannot
+	// be disabled: every sealed value carries an expiry. Negative values are
+	// an error.
+	Lifetime time.Duration
+
+	// IdleTimeout ends a session that has not been re-sealed for this long.
+	// A request that reads the session re-seals it once IdleRefresh has
+	// passed since the last seal, which slides the window. Zero value: no
+	// idle timeout. Negative values are an error.
+	IdleTimeout time.Duration
+
+	// IdleRefresh is how long after the last seal a request that reads the
+	// session re-issues it to slide the idle window. Re-issuing on every
+	// request would send a Set-Cookie on every response. Zero value: half of
+	// IdleTimeout. It must not exceed IdleTimeout and is ignored without one.
+	IdleRefresh time.Duration
+
+	// BrowserSession omits Max-Age, so the browser drops the cookie when it
+	// closes, like Starlette's max_age=None. The expiry sealed inside the
+	// cookie (Lifetime, IdleTimeout) is still enforced. Zero value (false):
+	// a persistent cookie whose Max-Age matches its sealed expiry.
+	BrowserSession bool
+
+	// DisableSecure omits the Secure attribute. Zero value (false): Secure
+	// is set. Only for development over plain http on a host other than
+	// localhost; it cannot be combined with a "__Host-" or "__Secure-" name
+	// or SameSite=None.
+	DisableSecure bool
+
+	// DisableHTTPOnly omits the HttpOnly attribute, letting scripts read
+	// the cookie (though not the sealed data). Zero value (false): HttpOnly
+	// is set. There is rarely a reason to change it.
+	DisableHTTPOnly bool
+
+	// ChunkBudget is the maximum number of cookies one session may use.
+	// Zero value: 4 (about 12 KB of encoded session data with the default
+	// name and attributes; see MaxSessionLen). 1 disables chunking. At most 16; keep the total well under
+	// the request header limits of your servers and proxies (often 8 KB
+	// for all headers together).
+	ChunkBudget int
+
+	// OnError receives every error the Manager cannot return to a caller:
+	// invalid session cookies (wrapping ErrMalformed, ErrUnknownKey,
+	// ErrInvalid, ErrExpired, ErrTooLarge or ErrRejected; the request goes
+	// on without a session), sessions too large to save (ErrTooLarge; the
+	// previous cookie is left intact), encoding failures, and changes made
+	// after the headers were written (ErrHeadersWritten). ctx is the
+	// request's context. Zero value (nil): invalid cookies are logged at
+	// Debug level and the other errors at Error level with slog.Default.
+	// Errors never contain key material or session data.
+	OnError func(ctx context.Context, err error)
+
+	// Unauthorized responds to requests rejected by Require. Zero value:
+	// a plain-text 401 Unauthorized.
+	Unauthorized http.Handler
+
+	// Now returns the current time. Zero value: time.Now. Tests set it to
+	// move through idle and absolute timeouts.
+	Now func() time.Time
+}
+
+// SessionInfo describes a loaded session.
+type SessionInfo struct {
+	Issued    time.Time // created (Put/Update without a session) or last renewed (Renew)
+	Deadline  time.Time // absolute end: Issued + Lifetime
+	Refreshed time.Time // last sealed: the start of the current idle window
+	KeyID     string    // ID of the key that opened the cookie ("" for a session created in this request)
+}
+
+// A Manager keeps sessions of type T in sealed cookies for net/http.
+//
+// Wrap handlers with [Manager.Handler] and use [Manager.Get], [Manager.Put],
+// [Manager.Update], [Manager.Destroy] and [Manager.Renew] with the request's
+// context. The cookie is read only when the handler first asks for the
+// session, and written only when something changed, at the first
+// WriteHeader, Write, ReadFrom, Flush or Hijack (the body is never
+// buffered). Without middleware, use [Manager.Load] and [Manager.Save].
+//
+// An invalid cookie (tampered, expired, sealed with an unknown key, or
+// rejected by Validate) is treated as no session: Get reports false, the
+// cookie is cleared in the response, and the error goes to Options.OnError;
+// it is never a server error.
+//
+// The session's expiry is sealed inside the cookie (docs/FORMAT-middleware.md),
+// so neither the client nor an attacker can extend it. Being stateless, a
+// session cannot be revoked on the server by deleting it: use Validate with a
+// per-user generation number or deny list for that.
+//
+// A Manager is safe for concurrent use; set Validate before first use.
+type Manager[T any] struct {
+	// Validate, if set, is called with each session decoded from a cookie,
+	// before Get, Update and the others see it. A non-nil error rejects the
+	// session: it is treated as an invalid cookie (no session, the cookie is
+	// cleared, and OnError gets an error wrapping ErrRejected and the
+	// returned error). Use it for revocation, for example by comparing a
+	// generation number in T with the user's current one. ctx is the
+	// context passed to the Manager method that loaded the session. Validate
+	// must not call the Manager's methods with the same context.
+	Validate func(ctx context.Context, v T, info SessionInfo) error
+
+	codec     Codec[T]
+	sealer    *Sealer
+	key       *contextKey
+	name      string
+	path      string
+	domain    string
+	sameSite  http.SameSite
+	secure    bool
+	httpOnly  bool
+	browser   bool
+	lifetime  int64 // seconds
+	idle      int64 // seconds, 0: none
+	refresh   int64 // seconds
+	budget    int
+	chunkSize int
+	onError   func(context.Context, error)
+	unauth    http.Handler
+	now       func() time.Time
+}
+
+// contextKey identifies one Manager's session in a context.
+type contextKey struct{ name string }
+
+func (k *contextKey) String() string { return "sealed session " + k.name }
+
+// New returns a Manager that seals sessions of type T with keys (a *KeyRing,
+// or a KeySource that reloads rings) and encodes them with codec (nil means
+// JSON). It validates opts and returns an error for a bad cookie name, a
+// prefix whose requirements are not met, or out-of-range durations.
+func New[T any](keys KeySource, codec Codec[T], opts Options) (*Manager[T], error) {
+	if keys == nil {
+		return nil, errors.New("sealed: New: nil KeySource")
+	}
+	if r, ok := keys.(*KeyRing); ok && r == nil {
+		return nil, errors.New("sealed: New: nil *KeyRing")
+	}
+	if codec == nil {
+		codec = JSON[T]()
+	}
+	m := &Manager[T]{
+		codec:    codec,
+		name:     opts.Name,
+		path:     opts.Path,
+		domain:   opts.Domain,
+		sameSite: opts.SameSite,
+		secure:   !opts.DisableSecure,
+		httpOnly: !opts.DisableHTTPOnly,
+		browser:  opts.BrowserSession,
+		budget:   opts.ChunkBudget,
+		onError:  opts.OnError,
+		unauth:   opts.Unauthorized,
+		now:      opts.Now,
+	}
+	if m.name == "" {
+		m.name = DefaultName
+	}
+	if m.path == "" {
+		m.path = "/"
+	}
+	if m.sameSite == 0 {
+		m.sameSite = http.SameSiteLaxMode
+	}
+	if m.budget == 0 {
+		m.budget = DefaultChunkBudget
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	lifetime, idle, refresh := opts.Lifetime, opts.IdleTimeout, opts.IdleRefresh
+	if lifetime == 0 {
+		lifetime = DefaultLifetime
+	}
+	if refresh == 0 {
+		refresh = idle / 2
+	}
+	switch {
+	case lifetime < time.Second:
+		return nil, fmt.Errorf("sealed: New: Lifetime %v: must be at least 1s", lifetime)
+	case idle < 0 || (idle > 0 && idle < time.Second):
+		return nil, fmt.Errorf("sealed: New: IdleTimeout %v: must be zero or at least 1s", idle)
+	case refresh < 0 || (idle > 0 && refresh > idle):
+		return nil, fmt.Errorf("sealed: New: IdleRefresh %v: must be between 0 and IdleTimeout", refresh)
+	case m.budget < 1 || m.budget > maxChunkBudget:
+		return nil, fmt.Errorf("sealed: New: ChunkBudget %d: must be 1 to %d", m.budget, maxChunkBudget)
+	case strings.HasPrefix(m.name, "__Host-") && (!m.secure || m.path != "/" || m.domain != ""):
+		return nil, fmt.Errorf("sealed: New: cookie name %q: the __Host- prefix requires Secure, Path \"/\" and no Domain", m.name)
+	case strings.HasPrefix(m.name, "__Secure-") && !m.secure:
+		return nil, fmt.Errorf("sealed: New: cookie name %q: the __Secure- prefix requires Secure", m.name)
+	case m.sameSite == http.SameSiteNoneMode && !m.secure:
+		return nil, errors.New("sealed: New: SameSite=None requires Secure (browsers reject it otherwise)")
+	case m.sameSite < http.SameSiteDefaultMode || m.sameSite > http.SameSiteNoneMode:
+		return nil, fmt.Errorf("sealed: New: unknown SameSite value %d", m.sameSite)
+	}
+	m.lifetime = int64(lifetime / time.Second)
+	m.idle = int64(idle / time.Second)
+	m.refresh = int64(refresh / time.Second)
+
+	// The longest Set-Cookie line we write: the longest chunk name, the
+	// largest Max-Age, every attribute. What is left of 4096 is the chunk.
+	longest := m.cookie(m.name+"."+strconv.Itoa(m.budget-1), "", int(m.lifetime))
+	if err := longest.Valid(); err != nil {
+		return nil, fmt.Errorf("sealed: New: invalid cookie settings (Name %q, Path %q, Domain %q): %w", m.name, m.path, m.domain, err)
+	}
+	if strings.ContainsAny(m.name, "#") {
+		// '#' separates the name from the chunk count in the sealed name.
+		return nil, fmt.Errorf("sealed: New: cookie name %q must not contain '#'", m.name)
+	}
+	m.chunkSize = cookieLimit - len(longest.String())
+	if m.chunkSize < minChunkSize {
+		return nil, fmt.Errorf("sealed: New: Name, Path and Domain leave only %d bytes per cookie", m.chunkSize)
+	}
+	m.sealer = NewSealer(keys)
+	m.sealer.MaxLen = m.budget * m.chunkSize
+	m.sealer.Now = m.now
+	m.key = &contextKey{name: m.name}
+	return m, nil
+}
+
+// cookie returns a cookie with the Manager's attributes. maxAge follows
+// http.Cookie: 0 omits the attribute, negative deletes.
+func (m *Manager[T]) cookie(name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     m.path,
+		Domain:   m.domain,
+		MaxAge:   maxAge,
+		Secure:   m.secure,
+		HttpOnly: m.httpOnly,
+		SameSite: m.sameSite,
+	}
+}
+
+// Sealer returns the Sealer the Manager seals with, for its [Sealer.Stats].
+// Do not change its fields.
+func (m *Manager[T]) Sealer() *Sealer { return m.sealer }
+
+// MaxSessionLen returns the longest plaintext the Manager can store: the
+// codec's encoding of T plus the flash messages, within ChunkBudget
+// cookies. Saving a larger session fails with ErrTooLarge.
+func (m *Manager[T]) MaxSessionLen() int {
+	return (m.budget*m.chunkSize)*6/8 - Overhead - payloadHeaderLen - 1
+}
+
+// Handler returns middleware that makes the session available to next
+// through the request's context and writes the cookie, if it changed, just
+// before the response headers go out. It does not buffer the body: the
+// ResponseWriter passed to next commits the cookie at the first final
+// WriteHeader (not at 1xx such as 103 Early Hints), Write, ReadFrom, Flush or
+// Hijack, and unwraps for http.ResponseController.
+func (m *Manager[T]) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if _, ok := ctx.Value(m.key).(*state[T]); ok { // already wrapped
+			next.ServeHTTP(w, r)
+			return
+		}
+		s := &state[T]{Context: ctx, m: m, hdr: r.Header}
+		s.w = writer[T]{rw: w, s: s}
+		next.ServeHTTP(&s.w, r.WithContext(s))
+		s.w.commit()
+	})
+}
+
+// Load returns a context derived from r's that carries r's session, for
+// code that cannot use [Manager.Handler]: serverless adapters (an AWS Lambda
+// proxy event converted to an *http.Request), other routers, tests. Nothing
+// is read until the session is first used. Call [Manager.Save] before the
+// response headers are written.
+func (m *Manager[T]) Load(r *http.Request) context.Context {
+	return m.LoadHeader(r.Context(), r.Header)
+}
+
+// LoadHeader is like Load for a request given as its header: only the
+// "Cookie" lines of h are read, when the session is first used. It suits
+// servers without *http.Request, such as fasthttp (copy the Cookie header
+// into an http.Header) or a Lambda event's Cookies list (one Cookie line per
+// element). h must not change while the context is in use.
+func (m *Manager[T]) LoadHeader(ctx context.Context, h http.Header) context.Context {
+	return &state[T]{Context: ctx, m: m, hdr: h}
+}
+
+// Save writes the session carried by ctx (from Load or LoadHeader) to w's
+// header, if it changed: Set-Cookie lines, plus Vary and Cache-Control as
+// described on SaveHeader. Call it once, before the response headers are
+// written. Errors are returned, not passed to OnError; a session too large
+// to save (ErrTooLarge) leaves the header untouched, so the client keeps its
+// previous cookie. Later changes to the session are reported to OnError
+// with ErrHeadersWritten.
+func (m *Manager[T]) Save(ctx context.Context, w http.ResponseWriter) error {
+	return m.SaveHeader(ctx, w.Header())
+}
+
+// SaveHeader is like Save for a response given as its header: it adds
+// "Set-Cookie" lines to h (for a Lambda response, copy h.Values("Set-Cookie")
+// to its Cookies or MultiValueHeaders), and, when it adds any, "Vary: Cookie"
+// and a Cache-Control directive that keeps shared caches from storing the
+// cookie: `no-cache="Set-Cookie"` if h has no Cache-Control, the same
+// appended if h has one without private, no-store or no-cache, and nothing
+// otherwise.
+func (m *Manager[T]) SaveHeader(ctx context.Context, h http.Header) error {
+	s, ok := ctx.Value(m.key).(*state[T])
+	if !ok {
+		return errNoState
+	}
+	return s.commit(h)
+}
+
+// Get returns the session. It reports false when there is none: no cookie,
+// an invalid one, or a session destroyed in this request. It also reports
+// false (without panicking) when ctx carries no session from this Manager.
+// The value is a shallow copy: change maps or slices in it through Update.
+func (m *Manager[T]) Get(ctx context.Context) (T, bool) {
+	s, ok := ctx.Value(m.key).(*state[T])
+	if !ok {
+		var zero T
+		return zero, false
+	}
+	s.mu.Lock()
+	err := s.load(ctx)
+	v, has := s.val, s.has
+	s.mu.Unlock()
+	m.reportLoad(ctx, err)
+	return v, has
+}
+
+// Info describes the session, reporting false when there is none (as Get).
+func (m *Manager[T]) Info(ctx context.Context) (SessionInfo, bool) {
+	s, ok := ctx.Value(m.key).(*state[T])
+	if !ok {
+		return SessionInfo{}, false
+	}
+	s.mu.Lock()
+	err := s.load(ctx)
+	info, has := s.info(), s.has
+	s.mu.Unlock()
+	m.reportLoad(ctx, err)
+	return info, has
+}
+
+// Put stores v as the session and marks it to be written. An existing
+// session keeps its absolute deadline (use Renew at login to start a new
+// one); without one, a new session starts now.
+//
+// Put, like Update, Destroy, Renew and Flash, panics if ctx carries no
+// session from this Manager: the handler is not wrapped by Handler and the
+// context did not come from Load.
+func (m *Manager[T]) Put(ctx context.Context, v T) {
+	m.modify(ctx, "Put", func(s *state[T]) {
+		s.start()
+		s.val = v
+	})
+}
+
+// Update calls f with a pointer to the session (the zero T if there is
+// none, which starts a new session) and marks the result to be written.
+// The session is locked while f runs, so concurrent Updates of one
+// request's session do not lose changes; f must not call the Manager.
+func (m *Manager[T]) Update(ctx context.Context, f func(*T)) {
+	m.modify(ctx, "Update", func(s *state[T]) {
+		s.start()
+		f(&s.val)
+	})
+}
+
+// Destroy ends the session: Get reports false for the rest of the request,
+// and the response expires every session cookie the request carried (all
+// chunks), so the browser deletes them. Pending flash messages go too.
+// Being stateless, Destroy cannot invalidate a copy of the cookie kept
+// elsewhere before its sealed expiry; see Validate.
+func (m *Manager[T]) Destroy(ctx context.Context) {
+	m.modify(ctx, "Destroy", func(s *state[T]) {
+		var zero T
+		s.val, s.has, s.flashes = zero, false, nil
+		s.issued, s.deadline = 0, 0
+	})
+}
+
+// Renew re-issues the session as new: a new issue time and absolute
+// deadline, sealed with the current primary key. Call it at login and on
+// privilege changes. Without a session it does nothing.
+func (m *Manager[T]) Renew(ctx context.Context) {
+	m.modify(ctx, "Renew", func(s *state[T]) {
+		if s.has {
+			s.renew()
+		}
+	})
+}
+
+// Require returns middleware that serves next only for requests with a
+// valid session, and Options.Unauthorized (by default a plain 401) for the
+// others. Used outside Handler, it installs Handler itself.
+func (m *Manager[T]) Require(next http.Handler) http.Handler {
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !m.has(r.Context()) {
+			if m.unauth != nil {
+				m.unauth.ServeHTTP(w, r)
+			} else {
+				http.Error(w, "Unauthorized: no valid session", http.StatusUnauthorized)
+			}
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+	wrapped := m.Handler(inner)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := r.Context().Value(m.key).(*state[T]); ok {
+			inner.ServeHTTP(w, r)
+			return
+		}
+		wrapped.ServeHTTP(w, r)
+	})
+}
+
+// has reports whether ctx carries a valid session, without copying it.
+func (m *Manager[T]) has(ctx context.Context) bool {
+	s, ok := ctx.Value(m.key).(*state[T])
+	if !ok {
+		return false
+	}
+	s.mu.Lock()
+	err := s.load(ctx)
+	has := s.has
+	s.mu.Unlock()
+	m.reportLoad(ctx, err)
+	return has
+}
+
+// modify loads the session, applies f and marks the session to be written.
+func (m *Manager[T]) modify(ctx context.Context, op string, f func(*state[T])) {
+	s, ok := ctx.Value(m.key).(*state[T])
+	if !ok {
+		panic("sealed: Manager." + op + ": no session in context; wrap the handler with Manager.Handler or use Manager.Load")
+	}
+	s.mu.Lock()
+	err := s.load(ctx)
+	f(s)
+	s.dirty = true
+	late := s.committed
+	s.mu.Unlock()
+	m.reportLoad(ctx, err)
+	if late {
+		m.report(ctx, fmt.Errorf("%w: %s of cookie %q", ErrHeadersWritten, op, m.name), true)
+	}
+}
+
+// reportLoad reports an invalid cookie found while loading.
+func (m *Manager[T]) reportLoad(ctx context.Context, err error) {
+	if err != nil {
+		m.report(ctx, err, false)
+	}
+}
+
+// report passes err to OnError or, without one, logs it: server-side faults
+// at Error level, invalid cookies (routine: every expired session) at Debug.
+func (m *Manager[T]) report(ctx context.Context, err error, fault bool) {
+	if m.onError != nil {
+		m.onError(ctx, err)
+		return
+	}
+	level := slog.LevelDebug
+	if fault {
+		level = slog.LevelError
+	}
+	slog.Default().Log(ctx, level, "sealed session", "cookie", m.name, "err", err)
+}
+
+// state is one request's session. It is also the context handed to the
+// handler (it embeds the request's context and answers Value for the
+// Manager's key), and it embeds the response writer wrapper, so the
+// middleware allocates it, and the request copy, and nothing else.
+type state[T any] struct {
+	context.Context
+	m   *Manager[T]
+	hdr http.Header // request header; its Cookie lines are read on first use
+
+	mu        sync.Mutex
+	loaded    bool   // cookies read
+	has       bool   // a valid session value is present
+	dirty     bool   // the response must set or expire cookies
+	committed bool   // cookies were written to the response header
+	plain     bool   // the request carried the unchunked cookie
+	chunks    uint64 // bit i: the request carried chunk i
+	val       T
+	issued    int64 // Unix seconds; 0 until a session or flash exists
+	deadline  int64
+	refreshed int64
+	keyID     string
+	flashes   []string
+
+	w writer[T]
+}
+
+// Value returns the state for the Manager's key and defers to the request's
+// context for other keys.
+func (s *state[T]) Value(key any) any {
+	if key == any(s.m.key) {
+		return s
+	}
+	return s.Context.Value(key)
+}
+
+// String describes the context without its contents.
+func (s *state[T]) String() string { return "sealed.session(" + s.m.name + ")" }
+
+// start begins a new session (new issue time and deadline) if there is none.
+func (s *state[T]) start() {
+	if !s.has {
+		s.renew()
+		s.has = true
+	}
+}
+
+func (s *state[T]) renew() {
+	now := s.m.now().Unix()
+	s.issued, s.deadline = now, now+s.m.lifetime
+}
+
+func (s *state[T]) info() SessionInfo {
+	if !s.has {
+		return SessionInfo{}
+	}
+	return SessionInfo{
+		Issued:    time.Unix(s.issued, 0),
+		Deadline:  time.Unix(s.deadline, 0),
+		Refreshed: time.Unix(s.refreshed, 0),
+		KeyID:     s.keyID,
+	}
+}
+
+// commit writes the session's cookies into h once. Later calls do nothing.
+func (s *state[T]) commit(h http.Header) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.committed {
+		return nil
+	}
+	s.committed = true
+	if !s.dirty {
+		return nil
+	}
+	return s.m.write(h, s)
+}
