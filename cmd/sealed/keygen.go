@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/sealedcookie/sealed"
+)
+
+const keygenUsage = `Usage: sealed keygen [--id ID] [--jwks | --env | --out FILE]
+
+Generates a new 32-byte key from the system's secure random source and
+prints it as a JWKS (a key ring of one key, for a key file) and in the
+environment-variable form (id:secret, for sealed.ParseKeyRing). The output
+is secret: send it straight to where the key belongs.
+
+To add the key to an existing key file, use 'sealed rotate add' instead.
+
+Flags:
+  --id ID      key ID (default: k-YYYYMMDD-hhmmss-XXXX, from the UTC time)
+  --jwks       print only the JWKS
+  --env        print only the environment-variable form
+  --out FILE   write the JWKS to FILE (created with mode 0600; it must not
+               exist) instead of printing the key
+`
+
+var keygenCommand = command{summary: "generate a new key (JWKS and env-var form)", run: runKeygen}
+
+func runKeygen(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("keygen", stderr)
+	id := fs.String("id", "", "")
+	onlyJWKS := fs.Bool("jwks", false, "")
+	onlyEnv := fs.Bool("env", false, "")
+	out := fs.String("out", "", "")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err, keygenUsage, stdout, stderr)
+	}
+	if len(pos) > 0 {
+		return usageError(stderr, "keygen", keygenUsage, "unexpected argument %q", pos[0])
+	}
+	if n := btoi(*onlyJWKS) + btoi(*onlyEnv) + btoi(*out != ""); n > 1 {
+		return usageError(stderr, "keygen", keygenUsage, "--jwks, --env and --out exclude each other")
+	}
+	if *id == "" {
+		*id = newKeyID()
+	}
+	key, err := sealed.GenerateKey(*id)
+	if err != nil {
+		return failure(stderr, "keygen", err)
+	}
+	ring, err := sealed.NewKeyRing(key)
+	if err != nil {
+		return failure(stderr, "keygen", err)
+	}
+	jwks, err := sealed.MarshalJWKS(ring)
+	if err != nil {
+		return failure(stderr, "keygen", err)
+	}
+	defer clear(jwks)
+	switch {
+	case *out != "":
+		if err := writeFileAtomic(*out, jwks, 0o600, true); err != nil {
+			return failure(stderr, "keygen", err)
+		}
+		fmt.Fprintf(stdout, "wrote key %s to %s (mode 0600)\n", key.ID(), *out)
+	case *onlyJWKS:
+		stdout.Write(jwks)
+	case *onlyEnv:
+		fmt.Fprintln(stdout, sealed.FormatKeyRing(ring))
+	default:
+		fmt.Fprintf(stdout, "# Key %s as a JWKS (for a key file; the first key seals):\n", key.ID())
+		stdout.Write(jwks)
+		fmt.Fprintf(stdout, "\n# The same key in the environment-variable form (sealed.ParseKeyRing):\n%s\n", sealed.FormatKeyRing(ring))
+	}
+	return 0
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/sealedcookie/sealed"
+)
+
+const rotateUsage = `Usage:
+  sealed rotate add FILE [--id ID] [--secret-env VAR]
+  sealed rotate promote FILE ID
+  sealed rotate retire FILE ID
+  sealed rotate list FILE
+
+Edits the JWKS key file FILE for the three steps of a rolling rotation
+(docs/ROTATION.md). The first key in the file seals; every key opens. Each
+edit replaces the file atomically (temporary file, fsync, rename), keeping
+its permissions, so servers watching it see the old ring or the new one,
+never a mix.
+
+  add      step 1: append a new key that only opens. It is generated, or
+           read from --secret-env. Wait until every instance has loaded it.
+  promote  step 2: move key ID to the front: it seals from now on, and
+           cookies sealed with the old primary are re-sealed with it on
+           their next request.
+  retire   step 3: remove key ID, once the longest session lifetime has
+           passed since the promote and Stats().Opened[ID] stops growing.
+           Cookies still sealed with it stop opening. The primary cannot be
+           retired: promote another key first.
+  list     print the key IDs and their roles (never the secrets).
+
+Flags for add:
+  --id ID           the new key's ID (default: k-YYYYMMDD-hhmmss-XXXX)
+  --secret-env VAR  take the secret (32 bytes, base64url) from environment
+                    variable VAR instead of generating one
+`
+
+var rotateCommand = command{summary: "add, promote or retire a key in a JWKS file", run: runRotate}
+
+func runRotate(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("rotate", stderr)
+	id := fs.String("id", "", "")
+	secretEnv := fs.String("secret-env", "", "")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err, rotateUsage, stdout, stderr)
+	}
+	if len(pos) == 0 {
+		return usageError(stderr, "rotate", rotateUsage, "missing action: add, promote, retire or list")
+	}
+	action, pos := pos[0], pos[1:]
+	want := map[string]int{"add": 1, "promote": 2, "retire": 2, "list": 1}
+	n, ok := want[action]
+	switch {
+	case !ok:
+		return usageError(stderr, "rotate", rotateUsage, "unknown action %q", action)
+	case len(pos) < n:
+		if n == 2 && len(pos) == 1 {
+			return usageError(stderr, "rotate", rotateUsage, "%s: missing key ID", action)
+		}
+		return usageError(stderr, "rotate", rotateUsage, "%s: missing FILE", action)
+	case len(pos) > n:
+		return usageError(stderr, "rotate", rotateUsage, "%s: unexpected argument %q", action, pos[n])
+	case action != "add" && (*id != "" || *secretEnv != ""):
+		return usageError(stderr, "rotate", rotateUsage, "--id and --secret-env are flags of add; %s takes the ID as an argument", action)
+	}
+	file := pos[0]
+	ring, err := readJWKSFile(file)
+	if err != nil {
+		return failure(stderr, "rotate "+action, err)
+	}
+	keys := ring.Keys()
+	var next []sealed.Key
+	var hint string
+	switch action {
+	case "list":
+		for i, k := range keys {
+			role := "opens"
+			if i == 0 {
+				role = "primary: seals and opens"
+			}
+			fmt.Fprintf(stdout, "%s\t%s\n", k.ID(), role)
+		}
+		return 0
+	case "add":
+		key, err := newRotateKey(*id, *secretEnv)
+		if err != nil {
+			return failure(stderr, "rotate add", err)
+		}
+		for _, k := range keys {
+			if k.ID() == key.ID() {
+				return failure(stderr, "rotate add", fmt.Errorf("%s already has a key %q; choose another --id", file, key.ID()))
+			}
+		}
+		next = append(keys, key)
+		hint = fmt.Sprintf("next: once every instance has loaded %s, run: sealed rotate promote %s %s", file, file, key.ID())
+	case "promote":
+		i := indexOfKey(keys, pos[1])
+		if i < 0 {
+			return failure(stderr, "rotate promote", fmt.Errorf("%s has no key %q (it has %s)", file, pos[1], idList(keys)))
+		}
+		if i == 0 {
+			fmt.Fprintf(stdout, "%s: %s is already the primary key; file unchanged\n", file, pos[1])
+			return 0
+		}
+		old := keys[0].ID()
+		next = append([]sealed.Key{keys[i]}, append(keys[:i:i], keys[i+1:]...)...)
+		hint = fmt.Sprintf("next: after the longest session lifetime, once Stats().Opened[%q] stops growing, run: sealed rotate retire %s %s", old, file, old)
+	case "retire":
+		i := indexOfKey(keys, pos[1])
+		switch {
+		case i < 0:
+			return failure(stderr, "rotate retire", fmt.Errorf("%s has no key %q (it has %s)", file, pos[1], idList(keys)))
+		case i == 0:
+			return failure(stderr, "rotate retire", fmt.Errorf("%q is the primary key of %s and seals every new cookie; promote another key first", pos[1], file))
+		}
+		next = append(keys[:i:i], keys[i+1:]...)
+		hint = fmt.Sprintf("cookies still sealed with %s no longer open; watch Stats().UnknownKey", pos[1])
+	}
+	newRing, err := sealed.NewKeyRing(next[0], next[1:]...)
+	if err != nil {
+		return failure(stderr, "rotate "+action, err)
+	}
+	data, err := sealed.MarshalJWKS(newRing)
+	if err != nil {
+		return failure(stderr, "rotate "+action, err)
+	}
+	defer clear(data)
+	if err := writeFileAtomic(file, data, 0o600, false); err != nil {
+		return failure(stderr, "rotate "+action, err)
+	}
+	fmt.Fprintf(stdout, "%s: %s\n%s\n", file, ringSummary(newRing), hint)
+	return 0
+}
+
+// newRotateKey makes the key for rotate add.
+func newRotateKey(id, secretEnv string) (sealed.Key, error) {
+	if id == "" {
+		id = newKeyID()
+	}
+	if secretEnv == "" {
+		return sealed.GenerateKey(id)
+	}
+	if _, err := sealed.NewKey(id, make([]byte, sealed.KeySize)); err != nil {
+		return sealed.Key{}, err // a bad ID: say so before reading the secret
+	}
+	v, ok := os.LookupEnv(secretEnv)
+	if !ok {
+		return sealed.Key{}, fmt.Errorf("environment variable %s is not set", secretEnv)
+	}
+	// ParseKeyRing decodes and checks the secret and never echoes it.
+	r, err := sealed.ParseKeyRing(id + ":" + strings.TrimSpace(v))
+	if err != nil {
+		return sealed.Key{}, errors.New("$" + secretEnv + ": want a 32-byte secret in base64url (for example from 'sealed keygen --env', the part after the colon)")
+	}
+	return r.Primary(), nil
+}
+
+func indexOfKey(keys []sealed.Key, id string) int {
+	for i, k := range keys {
+		if k.ID() == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func idList(keys []sealed.Key) string {
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.ID()
+	}
+	return strings.Join(ids, ", ")
+}
