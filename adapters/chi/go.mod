@@ -1,0 +1,16 @@
+module github.com/sealedcookie/sealed/adapters/chi
+
+go 1.26.0
+
+require (
+	github.com/go-chi/chi/v5 v5.5.0
+	github.com/sealedcookie/sealed v0.0.0
+)
+
+require (
+	github.com/go-jose/go-jose/v4 v4.1.8 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+)
+
+replace github.com/sealedcookie/sealed => ../..

@@ -1,0 +1,257 @@
+// Command login is a small but complete login flow on sealed sessions:
+//
+//   - a login form (HTML) protected against cross-site request forgery twice
+//     over: the session cookie is SameSite=Lax, so browsers do not send it
+//     with cross-site POSTs, and every form carries a random token kept in
+//     the session and compared in constant time on POST;
+//   - flash messages ("Welcome, alice.", "Wrong user name or password.")
+//     shown once after a redirect;
+//   - Renew on login, so the signed-in session starts a new lifetime and
+//     nothing from the anonymous session's cookie stays valid as a login;
+//   - logout, which expires the cookie in this browser;
+//   - an idle timeout (the session ends after -idle without a request) and
+//     an absolute lifetime (it ends -lifetime after login, however active).
+//
+// Try the timeouts with short values:
+//
+//	go run ./examples/login -idle 30s -lifetime 2m
+//
+// then sign in at http://localhost:8080/ as alice with the password
+// "correct horse battery staple".
+package main
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"flag"
+	"html/template"
+	"log"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/sealedcookie/sealed"
+)
+
+// Session is the login session. An anonymous visitor who opens the login
+// form gets a session holding only a CSRF token; User is set at login.
+type Session struct {
+	User string `json:"user,omitempty"`
+	CSRF string `json:"csrf"`
+}
+
+// demoUsers stands in for a user store. A real application keeps password
+// hashes (golang.org/x/crypto/argon2 or bcrypt) and compares those.
+var demoUsers = map[string]string{
+	"alice": "correct horse battery staple",
+}
+
+// checkPassword reports whether password is user's, in time that does not
+// depend on where the strings differ.
+func checkPassword(user, password string) bool {
+	want, ok := demoUsers[user]
+	if !ok {
+		want = "\x00 no such user" // compare anyway, so the time does not tell
+	}
+	return subtle.ConstantTimeCompare([]byte(password), []byte(want)) == 1 && ok
+}
+
+// server is the application.
+type server struct {
+	m    *sealed.Manager[Session]
+	opts sealed.Options
+}
+
+// newServer returns the application, sealing sessions with keys. opts sets
+// the session's lifetime and idle timeout (and, in tests, its clock).
+func newServer(keys sealed.KeySource, opts sealed.Options) (http.Handler, error) {
+	opts.SameSite = http.SameSiteLaxMode // the default; CSRF defence number one
+	m, err := sealed.New(keys, sealed.JSON[Session](), opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{m: m, opts: opts}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.home)
+	mux.HandleFunc("GET /login", s.loginForm)
+	mux.HandleFunc("POST /login", s.checkCSRF(s.login))
+	mux.HandleFunc("POST /logout", s.checkCSRF(s.logout))
+	mux.HandleFunc("GET /account", s.requireUser(s.account))
+	return m.Handler(mux), nil
+}
+
+// csrfToken returns the session's CSRF token, starting a session with a
+// new token if there is none.
+func (s *server) csrfToken(r *http.Request) string {
+	if sess, ok := s.m.Get(r.Context()); ok && sess.CSRF != "" {
+		return sess.CSRF
+	}
+	var token string
+	s.m.Update(r.Context(), func(sess *Session) {
+		if sess.CSRF == "" {
+			sess.CSRF = rand.Text() // 128 random bits
+		}
+		token = sess.CSRF
+	})
+	return token
+}
+
+// checkCSRF serves next only for POSTs whose "csrf" form field matches the
+// token in the session; the others get 403 Forbidden.
+func (s *server) checkCSRF(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		sess, ok := s.m.Get(r.Context())
+		sent := r.PostFormValue("csrf")
+		if !ok || sess.CSRF == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(sess.CSRF)) != 1 {
+			http.Error(w, "Forbidden: invalid or missing CSRF token; reload the page and try again", http.StatusForbidden)
+			return
+		}
+		next(w, r)
+	}
+}
+
+// requireUser serves next only to signed-in users and sends the others to
+// the login form.
+func (s *server) requireUser(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if sess, ok := s.m.Get(r.Context()); !ok || sess.User == "" {
+			s.m.Flash(r.Context(), "Please sign in.")
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		next(w, r)
+	}
+}
+
+func (s *server) home(w http.ResponseWriter, r *http.Request) {
+	sess, _ := s.m.Get(r.Context())
+	data := page{Title: "Home", User: sess.User, Flashes: s.m.Flashes(r.Context())}
+	if sess.User != "" {
+		data.CSRF = s.csrfToken(r)
+	}
+	s.render(w, data)
+}
+
+func (s *server) loginForm(w http.ResponseWriter, r *http.Request) {
+	if sess, ok := s.m.Get(r.Context()); ok && sess.User != "" {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	s.render(w, page{Title: "Sign in", Login: true, CSRF: s.csrfToken(r), Flashes: s.m.Flashes(r.Context())})
+}
+
+func (s *server) login(w http.ResponseWriter, r *http.Request) {
+	user := r.PostFormValue("user")
+	if !checkPassword(user, r.PostFormValue("password")) {
+		s.m.Flash(r.Context(), "Wrong user name or password.")
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	s.m.Update(r.Context(), func(sess *Session) {
+		sess.User = user
+		sess.CSRF = rand.Text() // a new token for the signed-in session
+	})
+	s.m.Renew(r.Context()) // a new issue time and absolute deadline
+	s.m.Flash(r.Context(), "Welcome, "+user+".")
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *server) logout(w http.ResponseWriter, r *http.Request) {
+	s.m.Destroy(r.Context())
+	s.m.Flash(r.Context(), "You are signed out.") // flashes outlive Destroy
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *server) account(w http.ResponseWriter, r *http.Request) {
+	sess, _ := s.m.Get(r.Context())
+	info, _ := s.m.Info(r.Context())
+	s.render(w, page{
+		Title: "Account", User: sess.User, CSRF: s.csrfToken(r), Account: true,
+		Issued: info.Issued.UTC(), Deadline: info.Deadline.UTC(), Idle: s.opts.IdleTimeout,
+		Flashes: s.m.Flashes(r.Context()),
+	})
+}
+
+// page is the data for the page template.
+type page struct {
+	Title, User, CSRF string
+	Flashes           []string
+	Login, Account    bool
+	Issued, Deadline  time.Time
+	Idle              time.Duration
+}
+
+func (s *server) render(w http.ResponseWriter, p page) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store") // pages carry the CSRF token
+	if err := pageTemplate.Execute(w, p); err != nil {
+		log.Printf("rendering %s: %v", p.Title, err)
+	}
+}
+
+var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{{.Title}}</title></head>
+<body>
+{{range .Flashes}}<p class="flash">{{.}}</p>
+{{end}}
+{{- if .Login}}
+<h1>Sign in</h1>
+<form method="post" action="/login">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
+<label>User <input name="user" autocomplete="username"></label>
+<label>Password <input name="password" type="password" autocomplete="current-password"></label>
+<button>Sign in</button>
+</form>
+{{- else if .User}}
+<h1>{{.Title}}</h1>
+<p>Signed in as <b id="user">{{.User}}</b>. <a href="/account">Account</a></p>
+{{- if .Account}}
+<p>Signed in at {{.Issued.Format "15:04:05"}} UTC. The session ends at
+{{.Deadline.Format "15:04:05"}} UTC however active you are{{if .Idle}}, or
+after {{.Idle}} without a request{{end}}.</p>
+{{- end}}
+<form method="post" action="/logout">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
+<button>Sign out</button>
+</form>
+{{- else}}
+<h1>{{.Title}}</h1>
+<p>You are not signed in. <a href="/login">Sign in</a></p>
+{{- end}}
+</body>
+</html>
+`))
+
+// loadKeys reads the key ring from $SEALED_KEYS ("id:secret,...", the first
+// key seals) or, without it, generates a key that lives only in memory.
+func loadKeys() (*sealed.KeyRing, error) {
+	if v := os.Getenv("SEALED_KEYS"); v != "" {
+		return sealed.ParseKeyRing(v)
+	}
+	log.Print("SEALED_KEYS is not set: using an ephemeral key (sessions end with the process)")
+	key, err := sealed.GenerateKey("ephemeral")
+	if err != nil {
+		return nil, err
+	}
+	return sealed.NewKeyRing(key)
+}
+
+func main() {
+	addr := flag.String("addr", "localhost:8080", "listen address")
+	lifetime := flag.Duration("lifetime", 8*time.Hour, "absolute session lifetime, counted from login")
+	idle := flag.Duration("idle", 30*time.Minute, "idle timeout: the session ends after this long without a request (0: none)")
+	flag.Parse()
+	keys, err := loadKeys()
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, err := newServer(keys, sealed.Options{Lifetime: *lifetime, IdleTimeout: *idle})
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("listening on http://%s/ (lifetime %v, idle timeout %v)", *addr, *lifetime, *idle)
+	srv := &http.Server{Addr: *addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	log.Fatal(srv.ListenAndServe())
+}
