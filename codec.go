@@ -2,6 +2,7 @@ package sealed
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/gob"
 	"encoding/json"
 	"errors"
@@ -27,13 +28,31 @@ func JSON[T any]() Codec[T] { return jsonCodec[T]{} }
 
 type jsonCodec[T any] struct{}
 
+// Append writes what json.Marshal would return straight into dst, through
+// a pooled json.Encoder: no intermediate slice and no copy.
 func (jsonCodec[T]) Append(dst []byte, v *T) ([]byte, error) {
-	b, err := json.Marshal(v)
+	e := jsonEncoders.Get().(*jsonEncoder)
+	e.w.b = dst
+	err := e.enc.Encode(v)
+	out := e.w.b
+	e.w.b = nil
+	jsonEncoders.Put(e)
 	if err != nil {
 		return dst, err
 	}
-	return append(dst, b...), nil
+	return out[:len(out)-1], nil // Encode ends the value with a newline
 }
+
+type jsonEncoder struct {
+	enc *json.Encoder
+	w   sliceWriter // compress.go
+}
+
+var jsonEncoders = sync.Pool{New: func() any {
+	e := new(jsonEncoder)
+	e.enc = json.NewEncoder(&e.w)
+	return e
+}}
 
 // Decode uses json.Unmarshal, which rejects anything after the value.
 func (jsonCodec[T]) Decode(data []byte, v *T) error { return json.Unmarshal(data, v) }
@@ -143,3 +162,48 @@ func putEncodeBuf(p *[]byte) {
 	*p = (*p)[:0]
 	encodeBuf.Put(p)
 }
+
+// Binary returns a Codec for a type whose pointer implements
+// [encoding.BinaryAppender] and [encoding.BinaryUnmarshaler]: the codec calls
+// those two methods and nothing else, with no reflection. The pointer type is
+// inferred, so for a type whose methods have pointer receivers write
+//
+//	codec := sealed.Binary[MySession]()
+//
+// The type owns its encoding, and with it the duties every Codec has:
+//
+//   - UnmarshalBinary must reject trailing data after the encoded value, and
+//     truncated input, with an error (the opened session is then reported
+//     as ErrMalformed). It is given a pointer to a zero T.
+//   - UnmarshalBinary must copy what it keeps: the data it is given lives in
+//     a pooled buffer that is cleared and reused once it returns (the
+//     [encoding.BinaryUnmarshaler] contract). Converting to string copies.
+//   - AppendBinary must only append to the slice it is given.
+//   - Both must be safe for concurrent use on distinct values.
+//
+// Put a version byte first, so a later release can change the layout and
+// still decode sessions sealed by the previous one, and bound every length
+// or count read from the data by the bytes that remain. The package example
+// for Binary shows such a type.
+//
+// Reflection-based encoders (encoding/gob, msgpack, CBOR) also use
+// UnmarshalBinary, and MarshalBinary, when a type has them: a type that has
+// UnmarshalBinary but not MarshalBinary cannot be gob-encoded. If T is also
+// used with those, add MarshalBinary (AppendBinary(nil)).
+func Binary[T any, P interface {
+	*T
+	encoding.BinaryAppender
+	encoding.BinaryUnmarshaler
+}]() Codec[T] {
+	return binaryCodec[T, P]{}
+}
+
+type binaryCodec[T any, P interface {
+	*T
+	encoding.BinaryAppender
+	encoding.BinaryUnmarshaler
+}] struct{}
+
+func (binaryCodec[T, P]) Append(dst []byte, v *T) ([]byte, error) { return P(v).AppendBinary(dst) }
+
+func (binaryCodec[T, P]) Decode(data []byte, v *T) error { return P(v).UnmarshalBinary(data) }

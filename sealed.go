@@ -61,8 +61,9 @@ import (
 // no valid session.
 var (
 	// ErrMalformed reports a value that is not a well-formed sealed value:
-	// empty, not canonical unpadded base64url, too short, or of an unknown
-	// version.
+	// empty, not canonical unpadded base64url, too short, of an unknown
+	// version or with unknown flags, or flagged as compressed with a
+	// plaintext that does not decompress.
 	ErrMalformed = errors.New("sealed: malformed value")
 
 	// ErrUnknownKey reports a value sealed with a key whose identifier is
@@ -78,8 +79,9 @@ var (
 	ErrExpired = errors.New("sealed: expired")
 
 	// ErrTooLarge reports a value longer than the configured bound (on
-	// Open, checked before any decoding) or a plaintext whose sealed form
-	// would not fit it (on Seal).
+	// Open, checked before any decoding), a plaintext whose sealed form
+	// would not fit it (on Seal), or a compressed plaintext that
+	// decompresses past [Sealer.MaxDecompressed] (on Open).
 	ErrTooLarge = errors.New("sealed: too large")
 )
 
@@ -87,6 +89,7 @@ var (
 //
 //	version(1) | flags(1) | key id hash(4) | expiry(8) | nonce(24) | ciphertext | tag(16)
 //
+// Flags: 0x01 = the plaintext is raw DEFLATE (compress.go); others reserved.
 // The additional data is the 14-byte header (version to expiry)
 // followed by the cookie name. The whole is encoded once as unpadded base64url.
 const (
@@ -135,6 +138,21 @@ type Sealer struct {
 	// absorb clock differences between the servers that seal and those that
 	// open. The default is zero: no grace.
 	Skew time.Duration
+
+	// CompressAbove turns on compression: plaintexts of at least this many
+	// bytes are compressed with raw DEFLATE before sealing when that makes
+	// them shorter, and the value is flagged as compressed in its
+	// authenticated header. Zero or negative (the default) never
+	// compresses. Open always accepts compressed values. Compress only
+	// sessions that do not mix attacker-influenced data with secrets: see
+	// docs/SECURITY.md.
+	CompressAbove int
+
+	// MaxDecompressed bounds the size of a plaintext that Open decompresses;
+	// larger ones fail with ErrTooLarge after at most this many bytes are
+	// written. Seal does not compress plaintexts above it. Zero or negative
+	// means DefaultMaxDecompressed (64 KiB).
+	MaxDecompressed int
 
 	keys  KeySource
 	stats *counters
@@ -193,6 +211,10 @@ func putScratch(p *[]byte) {
 // value. It returns an error wrapping ErrTooLarge if the value would be
 // longer than MaxLen.
 func (s *Sealer) Seal(name string, plaintext []byte, expires time.Time) (string, error) {
+	plaintext, flags, z := s.deflate(plaintext)
+	if z != nil {
+		defer z.release()
+	}
 	n, err := s.checkSeal(plaintext, expires)
 	if err != nil {
 		return "", err
@@ -201,7 +223,7 @@ func (s *Sealer) Seal(name string, plaintext []byte, expires time.Time) (string,
 	// that is used) the encoding, which is copied into the result.
 	buf := getScratch(len(plaintext) + overhead + max(n, headerLen+len(name)))
 	defer putScratch(buf)
-	raw := s.sealRaw((*buf)[:0], name, plaintext, expires)
+	raw := s.sealRaw((*buf)[:0], name, plaintext, flags, expires)
 	var b strings.Builder
 	b.Grow(n)
 	enc := base64.RawURLEncoding.AppendEncode((*buf)[len(raw):len(raw)], raw)
@@ -212,12 +234,16 @@ func (s *Sealer) Seal(name string, plaintext []byte, expires time.Time) (string,
 // AppendSeal is like Seal but appends the value to dst. When dst has room,
 // it does not allocate.
 func (s *Sealer) AppendSeal(dst []byte, name string, plaintext []byte, expires time.Time) ([]byte, error) {
+	plaintext, flags, z := s.deflate(plaintext)
+	if z != nil {
+		defer z.release()
+	}
 	if _, err := s.checkSeal(plaintext, expires); err != nil {
 		return dst, err
 	}
 	buf := getScratch(len(plaintext) + overhead + headerLen + len(name))
 	defer putScratch(buf)
-	raw := s.sealRaw((*buf)[:0], name, plaintext, expires)
+	raw := s.sealRaw((*buf)[:0], name, plaintext, flags, expires)
 	return base64.RawURLEncoding.AppendEncode(dst, raw), nil
 }
 
@@ -235,11 +261,11 @@ func (s *Sealer) checkSeal(plaintext []byte, expires time.Time) (int, error) {
 }
 
 // sealRaw appends the unencoded sealed value to dst, which must have room for
-// it and for the additional data after it.
-func (s *Sealer) sealRaw(dst []byte, name string, plaintext []byte, expires time.Time) []byte {
+// it and for the additional data after it. flags is the header's flags byte.
+func (s *Sealer) sealRaw(dst []byte, name string, plaintext []byte, flags byte, expires time.Time) []byte {
 	key := s.keys.Current().keys[0].k
 	s.stats.key(key.id).sealed.Add(1)
-	dst = append(dst, version1, 0) // no flags
+	dst = append(dst, version1, flags)
 	dst = binary.BigEndian.AppendUint32(dst, key.hash)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(expires.Unix()))
 	nonce := dst[headerLen:prefixLen]
@@ -296,8 +322,9 @@ func (s *Sealer) open(dst []byte, name, value string, exact bool) ([]byte, Info,
 	if raw[0] != version1 {
 		return dst, Info{}, fmt.Errorf("%w: unsupported version %d", ErrMalformed, raw[0])
 	}
-	if raw[1] != 0 {
-		return dst, Info{}, fmt.Errorf("%w: unknown flags %#02x", ErrMalformed, raw[1])
+	flags := raw[1]
+	if flags&^knownFlags != 0 {
+		return dst, Info{}, fmt.Errorf("%w: unknown flags %#02x", ErrMalformed, flags)
 	}
 	hash := binary.BigEndian.Uint32(raw[2:6])
 	key, primary := s.keys.Current().lookup(hash)
@@ -307,9 +334,12 @@ func (s *Sealer) open(dst []byte, name, value string, exact bool) ([]byte, Info,
 	aad := append(raw[rawLen:rawLen], raw[:headerLen]...)
 	aad = append(aad, name...)
 	out := dst
-	if exact {
+	if flags&flagDeflate != 0 {
+		out = raw[prefixLen:prefixLen] // decrypt in place; inflateOpened writes dst
+	} else if exact {
 		out = make([]byte, 0, rawLen-overhead)
 	}
+	start := len(out)
 	out, err := key.aead.Open(out, raw[headerLen:prefixLen], raw[prefixLen:], aad)
 	if err != nil {
 		return dst, Info{}, fmt.Errorf("%w: authentication failed (tampered, another secret for key %q, or another cookie name)", ErrInvalid, key.id)
@@ -320,8 +350,11 @@ func (s *Sealer) open(dst []byte, name, value string, exact bool) ([]byte, Info,
 		Stale:   !primary,
 	}
 	if !s.now().Before(info.Expires.Add(s.Skew)) {
-		clear(out[len(dst):])
+		clear(out[start:])
 		return dst, info, fmt.Errorf("%w at %s", ErrExpired, info.Expires.UTC().Format(time.RFC3339))
+	}
+	if flags&flagDeflate != 0 {
+		return s.inflateOpened(dst, out, exact, info)
 	}
 	return out, info, nil
 }

@@ -46,6 +46,10 @@ type vector struct {
 	Stale     bool   `json:"stale,omitempty"`
 	Nonce     string `json:"nonce,omitempty"`     // hex
 	Plaintext string `json:"plaintext,omitempty"` // hex
+	// For valid compressed vectors: the header flags (0x01) and the raw
+	// DEFLATE stream that was encrypted in place of the plaintext.
+	Flags      int    `json:"flags,omitempty"`
+	Compressed string `json:"compressed,omitempty"` // hex
 
 	// For invalid vectors: the error class.
 	Error string `json:"error,omitempty"` // malformed, unknown_key, invalid, expired, too_large
@@ -210,7 +214,71 @@ func generateVectors(t *testing.T) vectorFile {
 	bad("space inside", "malformed", func(v *vector) { v.Sealed = base.Sealed[:40] + " " + base.Sealed[40:] })
 	bad("longer than max_len (checked before decoding)", "too_large", func(v *vector) { v.MaxLen = len(base.Sealed) - 1 })
 	bad("garbage longer than max_len", "too_large", func(v *vector) { v.Sealed = strings.Repeat("!", 4001) })
+
+	// Compression (flags 0x01), added after the vectors above so that they
+	// keep their nonces and bytes.
+	cart := vectorCart()
+	cs := (&vector{Keys: []vectorKey{k1}, Now: now}).sealer(t)
+	cs.CompressAbove = 1
+	deflated, flags, z := cs.deflate(cart)
+	if flags != flagDeflate {
+		t.Fatal("vector cart does not compress")
+	}
+	deflated = bytes.Clone(deflated)
+	z.release()
+	cs.rand = bytes.NewReader(nonce(10))
+	sealed, err := cs.Seal("session", cart, time.Unix(exp, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Vectors = append(f.Vectors, vector{
+		Comment: "compressed (flags 0x01): a 30-item cart, raw DEFLATE", Keys: []vectorKey{k1}, Name: "session",
+		Now: now, Sealed: sealed, Valid: true, KeyID: "k1", Expires: exp,
+		Nonce: hex.EncodeToString(nonce(10)), Plaintext: hex.EncodeToString(cart),
+		Flags: flagDeflate, Compressed: hex.EncodeToString(deflated),
+	})
+	// Authentic values (sealed with the key) whose payload does not inflate.
+	badDeflate := func(comment, class string, payload []byte, i byte) {
+		s := (&vector{Keys: []vectorKey{k1}, Now: now}).sealer(t)
+		f.Vectors = append(f.Vectors, vector{
+			Comment: comment, Keys: []vectorKey{k1}, Name: "session", Now: now, Error: class,
+			Sealed: sealWithFlags(s, "session", payload, flagDeflate, exp, nonce(i)),
+		})
+	}
+	badDeflate("compressed flag but not DEFLATE data (reserved block type 11)", "malformed", []byte{0x07, 0x00, 0x01, 0x02}, 11)
+	badDeflate("compressed flag but the DEFLATE stream is truncated", "malformed", deflated[:len(deflated)/2], 12)
+	badDeflate("compressed flag and data after the final DEFLATE block", "malformed", append(bytes.Clone(deflated), 0), 13)
+	zeros := make([]byte, 65537)
+	bomb, _, z := (&Sealer{CompressAbove: 1, MaxDecompressed: 1 << 20}).deflate(zeros)
+	badDeflate("compressed: inflates to 65537 bytes, over the 65536-byte bound", "too_large", bytes.Clone(bomb), 14)
+	z.release()
+	bad("flags 0x03: compression and an unknown flag", "malformed", func(v *vector) {
+		v.Sealed = mutate(func(b []byte) []byte { b[1] = 0x03; return b })
+	})
 	return f
+}
+
+// vectorCart is the compressed vector's plaintext: about 2 KB of JSON.
+func vectorCart() []byte {
+	var b strings.Builder
+	b.WriteString(`{"uid":1234567,"cart":[`)
+	for i := range 30 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"sku":"SKU-%06d","qty":%d,"price":"%d.99"}`, 100000+37*i, i%4+1, 9+i)
+	}
+	b.WriteString(`]}`)
+	return []byte(b.String())
+}
+
+// sealWithFlags seals payload as it is, under the given header flags: it
+// makes values Seal would not (a compressed flag over data that does not
+// inflate) and re-seals compressed vectors independently of the compressor.
+func sealWithFlags(s *Sealer, name string, payload []byte, flags byte, exp int64, nonce []byte) string {
+	s.rand = bytes.NewReader(nonce)
+	buf := make([]byte, 0, len(payload)+overhead+headerLen+len(name))
+	return base64.RawURLEncoding.EncodeToString(s.sealRaw(buf, name, payload, flags, time.Unix(exp, 0)))
 }
 
 // TestVectors checks testdata/vectors.json: every valid vector opens to its
@@ -270,6 +338,18 @@ func TestVectors(t *testing.T) {
 			sv := vector{Keys: sealKeys, Now: v.Now}
 			s := sv.sealer(t)
 			nonce, _ := hex.DecodeString(v.Nonce)
+			if v.Flags != 0 {
+				// A compressed value re-seals from its DEFLATE stream:
+				// compressors differ, the stream is what was sealed.
+				deflated, err := hex.DecodeString(v.Compressed)
+				if err != nil || v.Flags != flagDeflate {
+					t.Fatalf("flags %#x, compressed %q: %v", v.Flags, v.Compressed, err)
+				}
+				if again := sealWithFlags(s, v.Name, deflated, byte(v.Flags), v.Expires, nonce); again != v.Sealed {
+					t.Fatalf("re-seal = %q; want %q", again, v.Sealed)
+				}
+				return
+			}
 			s.rand = bytes.NewReader(nonce)
 			again, err := s.Seal(v.Name, pt, time.Unix(v.Expires, 0))
 			if err != nil || again != v.Sealed {

@@ -30,6 +30,9 @@ for m in $modules; do
 	(cd "$m" && go vet ./... && go test -race -count=1 ./...) || status=1
 done
 
+step "allocation tests without -race (the race detector defeats sync.Pool)"
+go test -count=1 -run 'Allocations' . || status=1
+
 step "fuzz (${fuzztime} each)"
 for pkg in $(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v node_modules | xargs -n1 dirname | sort -u); do
 	for target in $(grep -h '^func Fuzz' "$pkg"/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do

@@ -1,0 +1,5 @@
+//go:build !race
+
+package sealed_test
+
+const raceEnabled = false
