@@ -9,8 +9,20 @@
 // attributes. The wire format is specified in docs/FORMAT.md, with test
 // vectors in testdata/vectors.json.
 //
-// Most applications use the typed layer ([Typed], or the net/http middleware
-// built on it). The [Sealer] works on bytes.
+// # Sessions in net/http
+//
+// Most applications use the middleware: [New] returns a [Manager] for a
+// session type T, [Manager.Handler] wraps the application, and handlers call
+// [Manager.Get], [Manager.Put], [Manager.Update], [Manager.Destroy] and
+// [Manager.Renew] with the request's context. The cookie is opened only when
+// a handler asks for the session and written only when something changed,
+// without buffering the response. Serverless handlers and other routers use
+// [Manager.Load] and [Manager.Save] instead of the middleware.
+//
+// Below the middleware, [Typed] seals and opens values of type T with a
+// [Codec] ([JSON], [Gob], [Binary]), and [Sealer] works on bytes.
+// [JWESealer] is the same API over compact JWE, for services in other
+// languages.
 //
 // # Key rotation
 //
