@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/internal/peertest"
 )
 
 // These tests drive js/sealed.mjs, js/session.mjs and jose through
@@ -31,41 +32,7 @@ import (
 // answer into resp.
 func js(t *testing.T, req, resp any) {
 	t.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	missing := ""
-	if _, err := exec.LookPath("node"); err != nil {
-		missing = "node is not on PATH"
-	}
-	for _, pkg := range []string{"@noble/ciphers", "jose"} {
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil && missing == "" {
-			missing = pkg + " is not installed in " + dir
-		}
-	}
-	if missing != "" {
-		if os.Getenv("SEALED_INTEROP") == "1" {
-			t.Fatalf("SEALED_INTEROP=1 but %s: run `npm ci --prefix interop` from the repository root", missing)
-		}
-		t.Skipf("%s: run `npm ci --prefix interop` to test the JavaScript decoder (SEALED_INTEROP=1 makes this fatal)", missing)
-	}
-	in, err := json.Marshal(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("node", filepath.Join(dir, "sealedjs.mjs"))
-	cmd.Dir = dir
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node sealedjs.mjs: %v\n%s", err, stderr.String())
-	}
-	if err := json.Unmarshal(out, resp); err != nil {
-		t.Fatalf("node answer %.300q: %v", out, err)
-	}
+	peertest.RunJSON(t, peertest.NodeScript(t, "sealedjs.mjs", "@noble/ciphers", "jose"), req, resp)
 }
 
 // jsReq is a request to sealedjs.mjs; bytes are hex.

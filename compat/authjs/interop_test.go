@@ -1,20 +1,17 @@
 package authjs_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sealedcookie/sealed"
 	"github.com/sealedcookie/sealed/compat/authjs"
+	"github.com/sealedcookie/sealed/internal/peertest"
 )
 
 // These tests drive the real @auth/core and next-auth@4 through
@@ -25,41 +22,7 @@ import (
 // peer runs the interop script with one request and decodes its answer.
 func peer(t *testing.T, req, resp any) {
 	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "interop"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	missing := ""
-	if _, err := exec.LookPath("node"); err != nil {
-		missing = "node is not on PATH"
-	}
-	for _, pkg := range []string{"@auth/core", "next-auth", "jose"} {
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil && missing == "" {
-			missing = pkg + " is not installed in " + dir
-		}
-	}
-	if missing != "" {
-		if os.Getenv("SEALED_INTEROP") == "1" {
-			t.Fatalf("SEALED_INTEROP=1 but %s: run `npm ci --prefix interop` from the repository root", missing)
-		}
-		t.Skipf("%s: run `npm ci --prefix interop` to test against Auth.js (SEALED_INTEROP=1 makes this fatal)", missing)
-	}
-	in, err := json.Marshal(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("node", filepath.Join(dir, "authjs.mjs"))
-	cmd.Dir = dir
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node authjs.mjs: %v\n%s", err, stderr.String())
-	}
-	if err := json.Unmarshal(out, resp); err != nil {
-		t.Fatalf("node answer %q: %v", out, err)
-	}
+	peertest.RunJSON(t, peertest.NodeScript(t, "authjs.mjs", "@auth/core", "next-auth", "jose"), req, resp)
 }
 
 type peerReq struct {

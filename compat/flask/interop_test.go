@@ -4,42 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"testing"
 	"time"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/internal/peertest"
 )
-
-// peerPython returns a Python interpreter that has Flask. With
-// SEALED_INTEROP=1 a missing peer fails the test; otherwise it skips it.
-func peerPython(t *testing.T) string {
-	t.Helper()
-	var candidates []string
-	if p := os.Getenv("SEALED_FLASK_PYTHON"); p != "" {
-		candidates = append(candidates, p)
-	}
-	candidates = append(candidates, "python3", "/usr/bin/python3")
-	for _, c := range candidates {
-		path, err := exec.LookPath(c)
-		if err != nil {
-			continue
-		}
-		if exec.Command(path, "-c", "import flask, flask.sessions, itsdangerous, markupsafe").Run() == nil {
-			return path
-		}
-	}
-	const how = "no python3 with Flask (tried $SEALED_FLASK_PYTHON, python3, /usr/bin/python3); " +
-		"install with: apt-get install -y python3-flask (Debian, for /usr/bin/python3) or pip install flask"
-	if os.Getenv("SEALED_INTEROP") == "1" {
-		t.Fatal("SEALED_INTEROP=1: " + how)
-	}
-	t.Skip(how)
-	return ""
-}
 
 type peerRequest struct {
 	Secret    string            `json:"secret"`
@@ -60,38 +32,12 @@ type peerResponse struct {
 
 func runPeer(t *testing.T, py string, req peerRequest) peerResponse {
 	t.Helper()
-	in, err := json.Marshal(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(py, filepath.Join("testdata", "peer.py"))
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("peer.py: %v\n%s", err, stderr.Bytes())
-	}
 	var resp peerResponse
-	if err := json.Unmarshal(out, &resp); err != nil {
-		t.Fatalf("peer.py output %q: %v", out, err)
-	}
+	peertest.RunJSON(t, exec.Command(py, filepath.Join("testdata", "peer.py")), req, &resp)
 	if len(resp.Made) != len(req.Make) || len(resp.Opened) != len(req.Open) {
 		t.Fatalf("peer.py answered %d/%d of %d/%d", len(resp.Made), len(resp.Opened), len(req.Make), len(req.Open))
 	}
 	return resp
-}
-
-func sameJSON(t *testing.T, a, b []byte) bool {
-	t.Helper()
-	var x, y any
-	if err := json.Unmarshal(a, &x); err != nil {
-		t.Fatalf("%q: %v", a, err)
-	}
-	if err := json.Unmarshal(b, &y); err != nil {
-		t.Fatalf("%q: %v", b, err)
-	}
-	return reflect.DeepEqual(x, y)
 }
 
 var interopSessions = []string{
@@ -108,7 +54,10 @@ var interopSessions = []string{
 // Go seals open in Flask, and uncompressed ones are byte for byte equal for
 // the same session and second.
 func TestInteropFlask(t *testing.T) {
-	py := peerPython(t)
+	// A Python with Flask: the pyenv or venv python3 on PATH first, then the
+	// system one (Debian's python3-flask).
+	py := peertest.Python(t, "SEALED_FLASK_PYTHON", "flask, flask.sessions, itsdangerous, markupsafe",
+		"install with: apt-get install -y python3-flask (Debian, for /usr/bin/python3) or pip install flask", "python3", "/usr/bin/python3")
 	const secret, oldSecret = "interop-secret-☃", "old-secret"
 	ts := time.Now().Unix()
 	opts := Options{MaxAge: time.Hour, Now: at(ts)}
@@ -159,10 +108,10 @@ func TestInteropFlask(t *testing.T) {
 		if issued.Unix() != ts {
 			t.Errorf("issued %v, want %d", issued, ts)
 		}
-		if !sameJSON(t, p, []byte(s)) {
+		if !peertest.SameJSON(t, p, []byte(s)) {
 			t.Errorf("Go opened Flask's cookie as %s, want %s", p, s)
 		}
-		if !sameJSON(t, resp.Opened[i], []byte(s)) {
+		if !peertest.SameJSON(t, resp.Opened[i], []byte(s)) {
 			t.Errorf("Flask opened Go's cookie as %s, want %s", resp.Opened[i], s)
 		}
 	}
@@ -172,7 +121,7 @@ func TestInteropFlask(t *testing.T) {
 		fromOld = `{}`
 	}
 	for i, want := range []string{fromOld, `{}`, `{}`, `{}`, `{}`} {
-		if got := resp.Opened[good+i]; !sameJSON(t, got, []byte(want)) {
+		if got := resp.Opened[good+i]; !peertest.SameJSON(t, got, []byte(want)) {
 			t.Errorf("extra cookie %d: Flask opened it as %s, want %s", i, got, want)
 		}
 	}

@@ -1,12 +1,8 @@
 package iron_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,6 +10,7 @@ import (
 
 	"github.com/sealedcookie/sealed"
 	"github.com/sealedcookie/sealed/compat/iron"
+	"github.com/sealedcookie/sealed/internal/peertest"
 )
 
 // These tests drive the real iron-session through ../../interop/iron.mjs.
@@ -21,40 +18,10 @@ import (
 // when they fail: run `npm ci --prefix interop` from the repository root
 // first.
 
+// peer runs the interop script with one request and decodes its answer.
 func peer(t *testing.T, req, resp any) {
 	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "interop"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	missing := ""
-	if _, err := exec.LookPath("node"); err != nil {
-		missing = "node is not on PATH"
-	} else if _, err := os.Stat(filepath.Join(dir, "node_modules", "iron-session", "package.json")); err != nil {
-		missing = "iron-session is not installed in " + dir
-	}
-	if missing != "" {
-		if os.Getenv("SEALED_INTEROP") == "1" {
-			t.Fatalf("SEALED_INTEROP=1 but %s: run `npm ci --prefix interop` from the repository root", missing)
-		}
-		t.Skipf("%s: run `npm ci --prefix interop` to test against iron-session (SEALED_INTEROP=1 makes this fatal)", missing)
-	}
-	in, err := json.Marshal(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("node", filepath.Join(dir, "iron.mjs"))
-	cmd.Dir = dir
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node iron.mjs: %v\n%s", err, stderr.String())
-	}
-	if err := json.Unmarshal(out, resp); err != nil {
-		t.Fatalf("node answer %q: %v", out, err)
-	}
+	peertest.RunJSON(t, peertest.NodeScript(t, "iron.mjs", "iron-session"), req, resp)
 }
 
 type peerReq struct {

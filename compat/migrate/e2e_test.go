@@ -24,37 +24,18 @@ import (
 	"github.com/sealedcookie/sealed"
 	"github.com/sealedcookie/sealed/compat/migrate"
 	"github.com/sealedcookie/sealed/compat/starlette"
+	"github.com/sealedcookie/sealed/internal/peertest"
 )
 
 // peerPython returns a Python interpreter with Starlette, and whether it
-// also has uvicorn. With SEALED_INTEROP=1 a missing Starlette fails the
-// test; otherwise it skips it. uvicorn is optional: starlette_app.py has a
-// built-in runner.
+// also has uvicorn. uvicorn is optional: starlette_app.py has a built-in
+// runner. Debian's python3-starlette lands in the system interpreter, which
+// a pyenv or venv python3 on PATH may hide.
 func peerPython(t *testing.T) (py string, uvicorn bool) {
 	t.Helper()
-	var candidates []string
-	if p := os.Getenv("SEALED_STARLETTE_PYTHON"); p != "" {
-		candidates = append(candidates, p)
-	}
-	// Debian's python3-starlette lands in the system interpreter, which a
-	// pyenv or venv python3 on PATH may hide.
-	candidates = append(candidates, "/usr/bin/python3", "python3")
-	for _, c := range candidates {
-		path, err := exec.LookPath(c)
-		if err != nil {
-			continue
-		}
-		if exec.Command(path, "-c", "import starlette.applications, starlette.middleware.sessions, itsdangerous").Run() == nil {
-			return path, exec.Command(path, "-c", "import uvicorn").Run() == nil
-		}
-	}
-	const how = "no python3 with starlette (tried $SEALED_STARLETTE_PYTHON, /usr/bin/python3, python3); " +
-		"install with: apt-get update && apt-get install -y python3-starlette python3-uvicorn"
-	if os.Getenv("SEALED_INTEROP") == "1" {
-		t.Fatal("SEALED_INTEROP=1: " + how)
-	}
-	t.Skip(how)
-	return "", false
+	py = peertest.Python(t, "SEALED_STARLETTE_PYTHON", "starlette.applications, starlette.middleware.sessions, itsdangerous",
+		"install with: apt-get update && apt-get install -y python3-starlette python3-uvicorn", "/usr/bin/python3", "python3")
+	return py, exec.Command(py, "-c", "import uvicorn").Run() == nil
 }
 
 // syncBuffer collects a process's output for failure messages.

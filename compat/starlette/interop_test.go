@@ -1,48 +1,16 @@
 package starlette
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"testing"
 	"time"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/internal/peertest"
 )
-
-// peerPython returns a Python interpreter that has Starlette and httpx
-// (for starlette.testclient). With SEALED_INTEROP=1 a missing peer fails
-// the test; otherwise it skips it.
-func peerPython(t *testing.T) string {
-	t.Helper()
-	var candidates []string
-	if p := os.Getenv("SEALED_STARLETTE_PYTHON"); p != "" {
-		candidates = append(candidates, p)
-	}
-	// Debian's python3-starlette lands in the system interpreter, which a
-	// pyenv or venv python3 on PATH may hide.
-	candidates = append(candidates, "/usr/bin/python3", "python3")
-	for _, c := range candidates {
-		path, err := exec.LookPath(c)
-		if err != nil {
-			continue
-		}
-		if exec.Command(path, "-c", "import starlette.testclient, starlette.middleware.sessions, httpx").Run() == nil {
-			return path
-		}
-	}
-	const how = "no python3 with starlette and httpx (tried $SEALED_STARLETTE_PYTHON, /usr/bin/python3, python3); " +
-		"install with: apt-get update && apt-get install -y python3-starlette python3-httpx"
-	if os.Getenv("SEALED_INTEROP") == "1" {
-		t.Fatal("SEALED_INTEROP=1: " + how)
-	}
-	t.Skip(how)
-	return ""
-}
 
 type peerRequest struct {
 	Secret string            `json:"secret"`
@@ -59,38 +27,12 @@ type peerResponse struct {
 
 func runPeer(t *testing.T, py string, req peerRequest) peerResponse {
 	t.Helper()
-	in, err := json.Marshal(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(py, filepath.Join("testdata", "peer.py"))
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("peer.py: %v\n%s", err, stderr.Bytes())
-	}
 	var resp peerResponse
-	if err := json.Unmarshal(out, &resp); err != nil {
-		t.Fatalf("peer.py output %q: %v", out, err)
-	}
+	peertest.RunJSON(t, exec.Command(py, filepath.Join("testdata", "peer.py")), req, &resp)
 	if len(resp.Made) != len(req.Make) || len(resp.Opened) != len(req.Open) {
 		t.Fatalf("peer.py answered %d/%d of %d/%d", len(resp.Made), len(resp.Opened), len(req.Make), len(req.Open))
 	}
 	return resp
-}
-
-func sameJSON(t *testing.T, a, b []byte) bool {
-	t.Helper()
-	var x, y any
-	if err := json.Unmarshal(a, &x); err != nil {
-		t.Fatalf("%q: %v", a, err)
-	}
-	if err := json.Unmarshal(b, &y); err != nil {
-		t.Fatalf("%q: %v", b, err)
-	}
-	return reflect.DeepEqual(x, y)
 }
 
 var interopSessions = []string{
@@ -105,7 +47,11 @@ var interopSessions = []string{
 // in Go, cookies Go seals open in it, and both are byte for byte equal for
 // the same session and second.
 func TestInteropStarlette(t *testing.T) {
-	py := peerPython(t)
+	// A Python with Starlette and httpx (for starlette.testclient). Debian's
+	// python3-starlette lands in the system interpreter, which a pyenv or
+	// venv python3 on PATH may hide.
+	py := peertest.Python(t, "SEALED_STARLETTE_PYTHON", "starlette.testclient, starlette.middleware.sessions, httpx",
+		"install with: apt-get update && apt-get install -y python3-starlette python3-httpx", "/usr/bin/python3", "python3")
 	const secret = "interop-secret-☃"
 	ts := time.Now().Unix()
 	maxAge := int64(3600)
@@ -159,10 +105,10 @@ func TestInteropStarlette(t *testing.T) {
 				if issued.Unix() != ts {
 					t.Errorf("issued %v, want %d", issued, ts)
 				}
-				if !sameJSON(t, p, []byte(s)) {
+				if !peertest.SameJSON(t, p, []byte(s)) {
 					t.Errorf("Go opened Starlette's cookie as %s, want %s", p, s)
 				}
-				if !sameJSON(t, resp.Opened[i], []byte(s)) {
+				if !peertest.SameJSON(t, resp.Opened[i], []byte(s)) {
 					t.Errorf("Starlette opened Go's cookie as %s, want %s", resp.Opened[i], s)
 				}
 			}
@@ -171,7 +117,7 @@ func TestInteropStarlette(t *testing.T) {
 				if i == 2 && cfg.maxAge == nil {
 					want = `{"user":"old"}` // no age check
 				}
-				if !sameJSON(t, got, []byte(want)) {
+				if !peertest.SameJSON(t, got, []byte(want)) {
 					t.Errorf("bad cookie %d: Starlette opened it as %s, want %s", i, got, want)
 				}
 			}
