@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -237,6 +239,40 @@ func TestCompressionAllocations(t *testing.T) {
 	} {
 		if got := testing.AllocsPerRun(100, tc.f); got > tc.want {
 			t.Errorf("%s: %v allocations, want <= %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// Flate writers (1.2 MB each) and readers survive garbage collections,
+// which empty sync.Pools: compressing or inflating right after two
+// collections allocates a few small buffers, not a new writer or reader.
+func TestCompressionAllocationsAfterGC(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector; scripts/test.sh runs this without -race")
+	}
+	s := at(newSealer(t, fixedKey(t, "k1", 1)), t0)
+	s.CompressAbove = 512
+	pt := cartJSON()
+	v, _ := s.Seal("session", pt, expiry)
+	dst := make([]byte, 0, 8192)
+	for name, f := range map[string]func(){
+		"AppendSeal": func() { _, _ = s.AppendSeal(dst[:0], "session", pt, expiry) },
+		"AppendOpen": func() { _, _, _ = s.AppendOpen(dst[:0], "session", v) },
+	} {
+		f()
+		// The least of three tries: other goroutines can only add.
+		least := uint64(math.MaxUint64)
+		for range 3 {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			f()
+			runtime.ReadMemStats(&after)
+			least = min(least, after.TotalAlloc-before.TotalAlloc)
+		}
+		if least > 32<<10 {
+			t.Errorf("%s after two GCs allocated %d bytes, want < 32 KiB (a flate writer is 1.2 MB, a reader 40 KB)", name, least)
 		}
 	}
 }

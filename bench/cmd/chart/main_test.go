@@ -1,0 +1,54 @@
+package main
+
+import (
+	"encoding/xml"
+	"strings"
+	"testing"
+)
+
+const sample = `goos: linux
+BenchmarkCodecs/size=small/impl=sealed-json/op=roundtrip-2   1000   5000 ns/op   338.0 cookie-chars   1320 B/op   18 allocs/op
+BenchmarkCodecs/size=small/impl=sealed-json/op=roundtrip-2   1000   7000 ns/op   338.0 cookie-chars   1320 B/op   18 allocs/op
+BenchmarkCodecs/size=small/impl=sealed-json/op=roundtrip-2   1000   6000 ns/op   338.0 cookie-chars   1320 B/op   18 allocs/op
+BenchmarkCodecs/size=small/impl=gorilla-gob/op=roundtrip-2   100   40000 ns/op   568.0 cookie-chars   17595 B/op   249 allocs/op
+BenchmarkCodecs/size=large/impl=gorilla-json/op=roundtrip-2   100   90000 ns/op   4124 cookie-chars   50289 B/op   123 allocs/op
+BenchmarkOther/x-2   10   1 ns/op
+PASS
+`
+
+func TestParseAndRender(t *testing.T) {
+	data, order, err := parse(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(order, ",") != "sealed-json,gorilla-gob,gorilla-json" {
+		t.Fatalf("order = %v", order)
+	}
+	d := data[key{"small", "sealed-json", "roundtrip"}]
+	if got := d.med("ns/op"); got != 6000 {
+		t.Fatalf("median ns/op = %v, want 6000", got)
+	}
+	if got := d.med("allocs/op"); got != 18 {
+		t.Fatalf("median allocs = %v", got)
+	}
+	svg := render(data, order)
+	if err := xml.Unmarshal([]byte(svg), new(struct{})); err != nil {
+		t.Fatalf("SVG is not well-formed XML: %v", err)
+	}
+	for _, want := range []string{">sealed-json</text>", ">40.0 µs</text>", "4096: browser limit per cookie"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+	var md strings.Builder
+	printTables(&md, data, order)
+	if !strings.Contains(md.String(), "| sealed-json | 338 | NaN | NaN | 6.00 | 1320 | 18 | 6.7x |") {
+		t.Errorf("table:\n%s", md.String())
+	}
+}
+
+func TestMedianEven(t *testing.T) {
+	if m := median([]float64{4, 1, 3, 2}); m != 2.5 {
+		t.Fatalf("median = %v, want 2.5", m)
+	}
+}

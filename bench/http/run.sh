@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# HTTP throughput with a session read on every request (docs/PERFORMANCE.md):
+# the same handler with (a) no session, (b) sealed's middleware with its
+# default JSON codec, (b') the same with sealed.Binary, (c) gorilla/sessions'
+# CookieStore, on loopback. The servers share core 0
+# (GOMAXPROCS=1), wrk runs on core 1, and the modes are interleaved round by
+# round so that load from other processes hits all three alike. The "none"
+# server receives the same Cookie header as the sealed one.
+#
+#	bench/http/run.sh                         # 8 rounds of 5 s per mode
+#	ROUNDS=12 DURATION=10s CONNS=32 bench/http/run.sh
+#
+# Ratios are computed round by round (modes measured seconds apart) and
+# their median reported, which is steadier on a shared machine than the
+# ratio of the modes' medians. Besides wrk's requests per second, the script
+# reports the server's CPU time per request (utime + stime from /proc over
+# the requests wrk completed): other processes on the machine lower the
+# request rate but hardly change the CPU a request costs, so the ratio of
+# CPU per request is the throughput ratio one dedicated core would show.
+#
+# Needs wrk and curl (Debian: apt-get install -y wrk curl) and taskset
+# (util-linux).
+set -euo pipefail
+cd "$(dirname "$0")"
+rounds=${ROUNDS:-8}
+duration=${DURATION:-5s}
+conns=${CONNS:-16}
+server_cpu=${SERVER_CPU:-0}
+client_cpu=${CLIENT_CPU:-1}
+base_port=${PORT:-18080}
+modes=(none sealed sealed-binary gorilla)
+
+for tool in wrk curl taskset; do
+	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (apt-get install -y wrk curl util-linux)" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+go build -o "$tmp/server" ./server
+declare -A port pid
+i=1
+for mode in "${modes[@]}"; do
+	port[$mode]=$((base_port + i))
+	i=$((i + 1))
+	GOMAXPROCS=1 taskset -c "$server_cpu" "$tmp/server" -mode "$mode" -addr "127.0.0.1:${port[$mode]}" 2>"$tmp/$mode.log" &
+	pids+=($!)
+	pid[$mode]=$!
+done
+for mode in "${modes[@]}"; do # wait for each to listen
+	for _ in $(seq 50); do
+		curl -fs -o /dev/null "http://127.0.0.1:${port[$mode]}/login" && break
+		sleep 0.1
+	done
+done
+
+# The session cookie each mode's /login sets; "none" gets sealed's.
+login() {
+	curl -fs -o /dev/null -D - "http://127.0.0.1:$1/login" |
+		tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -1
+}
+declare -A cookie
+cookie[sealed]=$(login "${port[sealed]}")
+cookie[sealed-binary]=$(login "${port[sealed-binary]}")
+cookie[gorilla]=$(login "${port[gorilla]}")
+cookie[none]=${cookie[sealed]}
+for mode in "${modes[@]}"; do
+	body=$(curl -fs -H "Cookie: ${cookie[$mode]}" "http://127.0.0.1:${port[$mode]}/")
+	case $body in
+	"hello ada.lovelace@example.com"*) ;;
+	*) echo "run.sh: $mode: unexpected response: $body" >&2; exit 1 ;;
+	esac
+	echo "$mode: Cookie header ${#cookie[$mode]} bytes"
+done
+
+echo "nproc: $(nproc); cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'); $(go version)"
+echo "servers on cpu $server_cpu (GOMAXPROCS=1), wrk -t1 -c$conns -d$duration on cpu $client_cpu, $rounds rounds"
+
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime
+hz=$(getconf CLK_TCK)
+bench() { # mode duration -> "requests/s server-CPU-µs/request"
+	local before after out
+	before=$(ticks "${pid[$1]}")
+	out=$(taskset -c "$client_cpu" wrk -t1 -c"$conns" -d"$2" -H "Cookie: ${cookie[$1]}" "http://127.0.0.1:${port[$1]}/")
+	after=$(ticks "${pid[$1]}")
+	echo "$out" | awk -v t=$((after - before)) -v hz="$hz" '
+		/requests in/ {n = $1} /^Requests\/sec:/ {r = $2} /Non-2xx/ {bad = 1}
+		END {if (bad || !n) {print "non-2xx responses or no requests" > "/dev/stderr"; exit 1}; printf "%s %.2f\n", r, t / hz / n * 1e6}'
+}
+for mode in "${modes[@]}"; do bench "$mode" 2s >/dev/null; done # warm up
+
+declare -A results cpu
+for r in $(seq "$rounds"); do
+	for mode in "${modes[@]}"; do
+		read -r rps us < <(bench "$mode" "$duration")
+		results[$mode]+="$rps "
+		cpu[$mode]+="$us "
+		printf 'round %d %-14s %10.0f req/s %8.2f µs CPU/request\n' "$r" "$mode" "$rps" "$us"
+	done
+done
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+declare -A med medcpu
+echo
+echo "| mode | req/s (median of $rounds) | server CPU µs/request (median) |"
+echo "|---|---:|---:|"
+for mode in "${modes[@]}"; do
+	med[$mode]=$(echo "${results[$mode]}" | median)
+	medcpu[$mode]=$(echo "${cpu[$mode]}" | median)
+	printf '| %s | %.0f | %.2f |\n' "$mode" "${med[$mode]}" "${medcpu[$mode]}"
+done
+
+# ratio LIST-A LIST-B: the median over rounds of A over B in the same round.
+ratio() {
+	paste <(echo "$1" | tr ' ' '\n' | grep .) <(echo "$2" | tr ' ' '\n' | grep .) |
+		awk '{printf "%f ", $1 / $2}' | median
+}
+report() { # mode vs target
+	printf '%-14s / %-8s %5.2fx by req/s, %5.2fx by CPU per request%s\n' "$1" "$2" \
+		"$(ratio "${results[$1]}" "${results[$2]}")" "$(ratio "${cpu[$2]}" "${cpu[$1]}")" "$3"
+}
+echo
+report sealed gorilla " (target >= 2.5x)"
+report sealed none " (target >= 0.85x)"
+report sealed-binary gorilla ""
+report sealed-binary none ""
+echo "(medians over $rounds rounds of the per-round ratios)"
