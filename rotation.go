@@ -172,15 +172,15 @@ func (r *KeyRing) Primary() Key { return r.keys[0] }
 // Keys returns the ring's keys, primary first.
 func (r *KeyRing) Keys() []Key { return append([]Key(nil), r.keys...) }
 
-// lookup finds the key whose header identifier is hash. Rings hold a few
-// keys, so a scan beats a map.
-func (r *KeyRing) lookup(hash uint32) (k *keyData, primary bool) {
+// lookup returns the index of the key whose header identifier is hash, or
+// -1. Rings hold a few keys, so a scan beats a map.
+func (r *KeyRing) lookup(hash uint32) int {
 	for i, key := range r.keys {
 		if key.k.hash == hash {
-			return key.k, i == 0
+			return i
 		}
 	}
-	return nil, false
+	return -1
 }
 
 // String describes the ring by key IDs only.

@@ -24,10 +24,13 @@ type Stats struct {
 }
 
 // counters is the Sealer's live form of Stats. Per-key counters sit in a
-// copy-on-write map, so the hot path is one map read and one atomic add.
+// copy-on-write map by key ID, so they survive ring reloads; the hot path
+// finds them through slots, cached for the current ring, with one pointer
+// comparison and no map lookup.
 type counters struct {
-	mu   sync.Mutex
-	keys atomic.Pointer[map[string]*keyCounters]
+	mu    sync.Mutex
+	keys  atomic.Pointer[map[string]*keyCounters]
+	cache atomic.Pointer[ringSlots]
 
 	stale, unknownKey, invalid, expired, malformed, tooLarge atomic.Uint64
 }
@@ -57,13 +60,30 @@ func (c *counters) key(id string) *keyCounters {
 	return kc
 }
 
-// countOpen records the outcome of an Open.
+// ringSlots holds the counters of a ring's keys, in the ring's order.
+type ringSlots struct {
+	ring  *KeyRing
+	slots []*keyCounters
+}
+
+// slots returns the counters of r's keys, indexed like r.keys.
+func (c *counters) slots(r *KeyRing) []*keyCounters {
+	if rs := c.cache.Load(); rs != nil && rs.ring == r {
+		return rs.slots
+	}
+	rs := &ringSlots{ring: r, slots: make([]*keyCounters, len(r.keys))}
+	for i, k := range r.keys {
+		rs.slots[i] = c.key(k.k.id)
+	}
+	c.cache.Store(rs)
+	return rs.slots
+}
+
+// countOpen records the outcome of an Open. Opens per key are counted by
+// open itself, where it knows the key's slot.
 func (c *counters) countOpen(info Info, err error) {
-	if info.KeyID != "" {
-		c.key(info.KeyID).opened.Add(1)
-		if info.Stale {
-			c.stale.Add(1)
-		}
+	if info.Stale {
+		c.stale.Add(1)
 	}
 	switch {
 	case err == nil:
