@@ -44,13 +44,18 @@ func (w *mwBenchWriter) reset() {
 
 var mwBenchOK = []byte("ok")
 
-// BenchmarkMiddleware compares each middleware case with its baseline in
-// the same run; compare with `benchstat -col /impl`.
-//
-//	untouched: the handler ignores the session       vs the bare handler
-//	read:      the handler Gets a ~200-byte session  vs Typed.Open + the bare handler
-//	update:    the handler Updates a counter         vs Typed.Open + Typed.AppendSeal + the bare handler
-func BenchmarkMiddleware(b *testing.B) {
+// mwBench holds the handlers the middleware benchmarks compare: each case's
+// baseline ("bare") and the middleware ("sealed"), with their requests.
+type mwBench struct {
+	cases          []string
+	bare, sealed   map[string]http.Handler
+	bareReq, mwReq *http.Request
+}
+
+// untouched: the handler ignores the session       vs the bare handler
+// read:      the handler Gets a ~200-byte session  vs Typed.Open + the bare handler
+// update:    the handler Updates a counter         vs Typed.Open + Typed.AppendSeal + the bare handler
+func newMwBench(b *testing.B) *mwBench {
 	keys := mwRing(b, mwKey(b, "k1", 1))
 	m, err := sealed.New(keys, sealed.JSON[mwBenchSession](), sealed.Options{})
 	if err != nil {
@@ -71,17 +76,65 @@ func BenchmarkMiddleware(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("middleware cookie %d chars, typed value %d chars", len(cookie.Value), len(typedValue))
 
 	newReq := func(value string) *http.Request {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("Cookie", "theme=dark; session="+value+"; lang=en")
 		return r
 	}
-	mwReq, typedReq := newReq(cookie.Value), newReq(typedValue)
-
-	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(mwBenchOK) })
 	var sink int
+	var buf []byte
+	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(mwBenchOK) })
+	return &mwBench{
+		cases:   []string{"untouched", "read", "update"},
+		bareReq: newReq(typedValue),
+		mwReq:   newReq(cookie.Value),
+		bare: map[string]http.Handler{
+			"untouched": bare,
+			"read": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s, _, err := typed.Open("session", typedValue)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sink += s.Counter
+				w.Write(mwBenchOK)
+			}),
+			"update": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s, _, err := typed.Open("session", typedValue)
+				if err != nil {
+					b.Fatal(err)
+				}
+				s.Counter++
+				buf, err = typed.AppendSeal(buf[:0], "session", &s, timeFar)
+				if err != nil {
+					b.Fatal(err)
+				}
+				w.Header().Add("Set-Cookie", "session="+string(buf)+"; Path=/; Max-Age=86400; HttpOnly; Secure; SameSite=Lax")
+				w.Write(mwBenchOK)
+			}),
+		},
+		sealed: map[string]http.Handler{
+			"untouched": m.Handler(bare),
+			"read": m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s, ok := m.Get(r.Context())
+				if !ok {
+					b.Fatal("no session")
+				}
+				sink += s.Counter
+				w.Write(mwBenchOK)
+			})),
+			"update": m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				m.Update(r.Context(), func(s *mwBenchSession) { s.Counter++ })
+				w.Write(mwBenchOK)
+			})),
+		},
+	}
+}
+
+// BenchmarkMiddleware compares each middleware case with its baseline in
+// the same run (see newMwBench); compare with `benchstat -col /impl`.
+func BenchmarkMiddleware(b *testing.B) {
+	mb := newMwBench(b)
 	run := func(b *testing.B, h http.Handler, r *http.Request) {
 		w := &mwBenchWriter{h: http.Header{}}
 		b.ReportAllocs()
@@ -90,52 +143,26 @@ func BenchmarkMiddleware(b *testing.B) {
 			h.ServeHTTP(w, r)
 		}
 	}
+	for _, c := range mb.cases {
+		b.Run("case="+c+"/impl=bare", func(b *testing.B) { run(b, mb.bare[c], mb.bareReq) })
+		b.Run("case="+c+"/impl=sealed", func(b *testing.B) { run(b, mb.sealed[c], mb.mwReq) })
+	}
+}
 
-	b.Run("case=untouched/impl=bare", func(b *testing.B) { run(b, bare, mwReq) })
-	b.Run("case=untouched/impl=sealed", func(b *testing.B) { run(b, m.Handler(bare), mwReq) })
-
-	b.Run("case=read/impl=bare", func(b *testing.B) {
-		run(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s, _, err := typed.Open("session", typedValue)
-			if err != nil {
-				b.Fatal(err)
-			}
-			sink += s.Counter
-			w.Write(mwBenchOK)
-		}), typedReq)
-	})
-	b.Run("case=read/impl=sealed", func(b *testing.B) {
-		run(b, m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s, ok := m.Get(r.Context())
-			if !ok {
-				b.Fatal("no session")
-			}
-			sink += s.Counter
-			w.Write(mwBenchOK)
-		})), mwReq)
-	})
-
-	var buf []byte
-	b.Run("case=update/impl=bare", func(b *testing.B) {
-		run(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s, _, err := typed.Open("session", typedValue)
-			if err != nil {
-				b.Fatal(err)
-			}
-			s.Counter++
-			buf, err = typed.AppendSeal(buf[:0], "session", &s, timeFar)
-			if err != nil {
-				b.Fatal(err)
-			}
-			w.Header().Add("Set-Cookie", "session="+string(buf)+"; Path=/; Max-Age=86400; HttpOnly; Secure; SameSite=Lax")
-			w.Write(mwBenchOK)
-		}), typedReq)
-	})
-	b.Run("case=update/impl=sealed", func(b *testing.B) {
-		run(b, m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			m.Update(r.Context(), func(s *mwBenchSession) { s.Counter++ })
-			w.Write(mwBenchOK)
-		})), mwReq)
-	})
-	_ = sink
+// BenchmarkPairedMiddleware measures the same cases as BenchmarkMiddleware
+// as ratios that survive a noisy machine (see pairedRun): x-ours-vs-ref is
+// the middleware's time over its baseline's. The target for "read" is 1.3.
+//
+//	go test -run '^$' -bench PairedMiddleware -count 8 . | tee /tmp/mw.txt
+//	benchstat /tmp/mw.txt
+func BenchmarkPairedMiddleware(b *testing.B) {
+	mb := newMwBench(b)
+	for _, c := range mb.cases {
+		b.Run("case="+c, func(b *testing.B) {
+			wb, ws := &mwBenchWriter{h: http.Header{}}, &mwBenchWriter{h: http.Header{}}
+			pairedRun(b,
+				func() { wb.reset(); mb.bare[c].ServeHTTP(wb, mb.bareReq) },
+				func() { ws.reset(); mb.sealed[c].ServeHTTP(ws, mb.mwReq) })
+		})
+	}
 }
