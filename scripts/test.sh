@@ -14,8 +14,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 fuzztime=${FUZZTIME:-10s}
-status=0
+status=0 passed=0 failed=0
 step() { printf '\n== %s\n' "$*"; }
+# check runs a command as one counted check.
+check() {
+	if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+}
 
 step "gofmt"
 unformatted=$(gofmt -l . | grep -v '/node_modules/' || true)
@@ -27,30 +31,29 @@ fi
 modules=$(find . -name go.mod -not -path '*/node_modules/*' -exec dirname {} \; | sort)
 for m in $modules; do
 	step "go vet + go test -race in $m"
-	(cd "$m" && go vet ./... && go test -race -count=1 ./...) || status=1
+	check bash -c "cd '$m' && go vet ./... && go test -race -count=1 ./..."
 done
 
 step "allocation tests without -race (the race detector defeats sync.Pool)"
-go test -count=1 -run 'Allocations' . || status=1
+check go test -count=1 -run 'Allocations' .
 
 step "fuzz (${fuzztime} each)"
 for pkg in $(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v node_modules | xargs -n1 dirname | sort -u); do
 	for target in $(grep -h '^func Fuzz' "$pkg"/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do
 		echo "-- $pkg $target"
-		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" || status=1
+		check go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg"
 	done
 done
 
 if [ -x test/fleet/run.sh ]; then
 	if [ "${SEALED_FLEET:-}" = 1 ] || command -v nginx >/dev/null; then
 		step "fleet test"
-		test/fleet/run.sh || status=1
+		check test/fleet/run.sh
 	else
 		step "fleet test skipped: nginx not installed (set SEALED_FLEET=1 to require it)"
 	fi
 fi
 
-if [ $status -ne 0 ]; then
-	printf '\nFAIL: see the steps above\n'
-fi
+echo
+echo "checks: $passed passed, $failed failed"
 exit $status
