@@ -135,10 +135,11 @@ func (s *state[T]) open(ctx context.Context, plain string, chunks *[maxChunkBudg
 	deadline := int64(binary.BigEndian.Uint64(b[10:]))
 	refreshed := int64(binary.BigEndian.Uint64(b[18:]))
 	now := m.now().Unix()
-	if now >= deadline {
+	graced := now - m.skew // the sealer allows the same grace
+	if graced >= deadline {
 		return fmt.Errorf("%w: absolute deadline %s passed", ErrExpired, time.Unix(deadline, 0).UTC().Format(time.RFC3339))
 	}
-	if m.idle > 0 && now >= refreshed+m.idle {
+	if m.idle > 0 && graced >= refreshed+m.idle {
 		return fmt.Errorf("%w: idle since %s", ErrExpired, time.Unix(refreshed, 0).UTC().Format(time.RFC3339))
 	}
 	rest := b[payloadHeaderLen:]
@@ -222,23 +223,47 @@ func (m *Manager[T]) write(h http.Header, s *state[T]) error {
 				return fmt.Errorf("sealed: session cookie %q: encoding session: %w", m.name, err)
 			}
 		}
+		// The sealed name carries the chunk count, so the count must be
+		// known before sealing. Uncompressed, the length follows from the
+		// plaintext's; compressed, it is known only once sealed: seal
+		// under the plain name, and if that needs chunks, seal again under
+		// the chunked name (DEFLATE is deterministic: same length).
+		compressing := m.sealer.CompressAbove > 0 && len(b) >= m.sealer.CompressAbove
 		total := EncodedLen(len(b))
-		if total > m.budget*m.chunkSize {
+		if !compressing && total > m.budget*m.chunkSize {
 			m.sealer.stats.tooLarge.Add(1)
 			return fmt.Errorf("%w: session cookie %q: %d bytes of session data seal to %d characters, over the budget of %d cookies of %d (Options.ChunkBudget)",
 				ErrTooLarge, m.name, len(b), total, m.budget, m.chunkSize)
 		}
-		sealedName := m.name
-		if total > m.chunkSize {
+		if !compressing && total > m.chunkSize {
 			n = (total + m.chunkSize - 1) / m.chunkSize
-			sealedName = chunkedName(m.name, n)
 		}
 		q := encodeBuf.Get().(*[]byte)
 		defer putEncodeBuf(q)
-		out, err := m.sealer.AppendSeal((*q)[:0], sealedName, b, time.Unix(exp, 0))
-		*q = out
+		seal := func(n int) ([]byte, error) {
+			name := m.name
+			if n > 0 {
+				name = chunkedName(m.name, n)
+			}
+			out, err := m.sealer.AppendSeal((*q)[:0], name, b, time.Unix(exp, 0))
+			*q = out
+			if err != nil {
+				return nil, fmt.Errorf("sealed: session cookie %q: %w", m.name, err)
+			}
+			return out, nil
+		}
+		out, err := seal(n)
 		if err != nil {
-			return fmt.Errorf("sealed: session cookie %q: %w", m.name, err)
+			return err
+		}
+		if compressing && len(out) > m.chunkSize {
+			n = (len(out) + m.chunkSize - 1) / m.chunkSize
+			if out, err = seal(n); err != nil {
+				return err
+			}
+			if (len(out)+m.chunkSize-1)/m.chunkSize != n { // cannot happen: DEFLATE is deterministic
+				return fmt.Errorf("sealed: session cookie %q: compressed length changed between seals", m.name)
+			}
 		}
 		maxAge := 0
 		if !m.browser {

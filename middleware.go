@@ -136,6 +136,21 @@ type Options struct {
 	// Now returns the current time. Zero value: time.Now. Tests set it to
 	// move through idle and absolute timeouts.
 	Now func() time.Time
+
+	// ClockSkew is how long past its absolute deadline or idle timeout a
+	// session still opens, to absorb clock differences between the servers
+	// of a fleet (one seals, another opens). Zero value: no grace, which is
+	// right when clocks are synchronised. Negative values are an error.
+	ClockSkew time.Duration
+
+	// CompressAbove compresses sessions whose encoding is at least this
+	// many bytes with raw DEFLATE, when that makes them shorter (see
+	// Sealer.CompressAbove): a large session then needs fewer cookies.
+	// Zero value: never compress. Compression lets the cookie's length
+	// reveal how well the session compresses: leave it off if the session
+	// mixes attacker-influenced data with secrets (docs/SECURITY.md).
+	// Negative values are an error.
+	CompressAbove int
 }
 
 // SessionInfo describes a loaded session.
@@ -190,6 +205,7 @@ type Manager[T any] struct {
 	lifetime  int64 // seconds
 	idle      int64 // seconds, 0: none
 	refresh   int64 // seconds
+	skew      int64 // seconds of grace past the deadline and idle timeout
 	budget    int
 	chunkSize int
 	onError   func(context.Context, error)
@@ -259,6 +275,10 @@ func New[T any](keys KeySource, codec Codec[T], opts Options) (*Manager[T], erro
 		return nil, fmt.Errorf("sealed: New: IdleTimeout %v: must be zero or at least 1s", idle)
 	case refresh < 0 || (idle > 0 && refresh > idle):
 		return nil, fmt.Errorf("sealed: New: IdleRefresh %v: must be between 0 and IdleTimeout", refresh)
+	case opts.ClockSkew < 0:
+		return nil, fmt.Errorf("sealed: New: ClockSkew %v: must not be negative", opts.ClockSkew)
+	case opts.CompressAbove < 0:
+		return nil, fmt.Errorf("sealed: New: CompressAbove %d: must not be negative", opts.CompressAbove)
 	case m.budget < 1 || m.budget > maxChunkBudget:
 		return nil, fmt.Errorf("sealed: New: ChunkBudget %d: must be 1 to %d", m.budget, maxChunkBudget)
 	case strings.HasPrefix(m.name, "__Host-") && (!m.secure || m.path != "/" || m.domain != ""):
@@ -273,6 +293,7 @@ func New[T any](keys KeySource, codec Codec[T], opts Options) (*Manager[T], erro
 	m.lifetime = int64(lifetime / time.Second)
 	m.idle = int64(idle / time.Second)
 	m.refresh = int64(refresh / time.Second)
+	m.skew = int64(opts.ClockSkew / time.Second)
 
 	// The longest Set-Cookie line we write: the longest chunk name, the
 	// largest Max-Age, every attribute. What is left of 4096 is the chunk.
@@ -291,6 +312,8 @@ func New[T any](keys KeySource, codec Codec[T], opts Options) (*Manager[T], erro
 	m.sealer = NewSealer(keys)
 	m.sealer.MaxLen = m.budget * m.chunkSize
 	m.sealer.Now = m.now
+	m.sealer.Skew = opts.ClockSkew
+	m.sealer.CompressAbove = opts.CompressAbove
 	m.key = &contextKey{name: m.name}
 	return m, nil
 }

@@ -1,0 +1,97 @@
+package sealed_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sealedcookie/sealed"
+)
+
+// CompressAbove makes compressible sessions need fewer cookies, including
+// when the compressed session is still chunked, and they read back the same.
+func TestManagerCompressAbove(t *testing.T) {
+	repeated := strings.Repeat("the same words again and again ", 250) // ~7.7 KB, compresses well
+	random := blob(7000)                                               // 62 letters: compresses to ~75%
+	for _, tc := range []struct {
+		text     string
+		compress int
+		cookies  int
+	}{
+		{repeated, 0, 3},
+		{repeated, 512, 1},
+		{random, 0, 3},
+		{random, 512, 2}, // still chunked: sealed twice to bind the count
+	} {
+		text := tc.text
+		f := newFixture(t, sealed.Options{CompressAbove: tc.compress})
+		h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/put" {
+				f.m.Put(r.Context(), sess{User: "ada", Blob: text})
+				return
+			}
+			v, ok := f.m.Get(r.Context())
+			if !ok || v.Blob != text {
+				http.Error(w, "lost", http.StatusTeapot)
+			}
+		}))
+		c := newClient(t, h)
+		c.do("POST", "/put")
+		if got := len(c.names()); got != tc.cookies {
+			t.Errorf("CompressAbove %d: %d cookies %v, want %d", tc.compress, got, c.names(), tc.cookies)
+		}
+		if resp := c.do("GET", "/get"); resp.StatusCode != http.StatusOK {
+			t.Errorf("CompressAbove %d: session did not read back", tc.compress)
+		}
+		f.hook.expectNone(t)
+	}
+}
+
+// ClockSkew lets a session open past its absolute deadline and idle
+// timeout by the allowance, and no further. Each case is a fresh session:
+// a successful read would slide the idle window.
+func TestManagerClockSkew(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		opts  sealed.Options
+		after time.Duration // from creation to the end of the session
+	}{
+		{"absolute", sealed.Options{Lifetime: time.Hour}, time.Hour},
+		{"idle", sealed.Options{Lifetime: 24 * time.Hour, IdleTimeout: 10 * time.Minute}, 10 * time.Minute},
+	} {
+		for _, c := range []struct {
+			skew, late time.Duration
+			open       bool
+		}{
+			{0, 10 * time.Second, false},
+			{30 * time.Second, 10 * time.Second, true},
+			{30 * time.Second, 40 * time.Second, false},
+		} {
+			opts := tc.opts
+			opts.ClockSkew = c.skew
+			f := newFixture(t, opts)
+			cl := newClient(t, f.app())
+			cl.do("POST", "/put?user=ada")
+			f.clock.Add(tc.after + c.late)
+			got := cl.body("GET", "/get")
+			if strings.Contains(got, "ada") != c.open {
+				t.Errorf("%s, skew %v, %v late: got %q, want session %v", tc.name, c.skew, c.late, got, c.open)
+			}
+			if c.open {
+				f.hook.expectNone(t)
+			} else {
+				f.hook.expect(t, sealed.ErrExpired)
+			}
+		}
+	}
+}
+
+func TestNewRejectsNegativeSkewAndCompression(t *testing.T) {
+	keys := mwRing(t, mwKey(t, "k1", 1))
+	for _, opts := range []sealed.Options{{ClockSkew: -time.Second}, {CompressAbove: -1}} {
+		if _, err := sealed.New(keys, sealed.JSON[sess](), opts); err == nil {
+			t.Errorf("New(%+v) succeeded", opts)
+		}
+	}
+}
