@@ -351,7 +351,11 @@ func TestWatchJWKSRotationUnderLoad(t *testing.T) {
 					return
 				}
 				if info.Stale || stop.Load() {
-					v, err = s.Seal("c", []byte("x"), time.Now().Add(time.Hour))
+					if v, err = s.Seal("c", []byte("x"), time.Now().Add(time.Hour)); err != nil {
+						t.Log(err)
+						failures.Add(1)
+						return
+					}
 				}
 			}
 		})
