@@ -34,6 +34,15 @@ for m in $modules; do
 	check bash -c "cd '$m' && go vet ./... && go test -race -count=1 ./..."
 done
 
+if command -v staticcheck >/dev/null; then
+	for m in $modules; do
+		step "staticcheck in $m"
+		check bash -c "cd '$m' && staticcheck ./..."
+	done
+else
+	step "staticcheck skipped: not installed (go install honnef.co/go/tools/cmd/staticcheck@v0.8.2)"
+fi
+
 step "allocation tests without -race (the race detector defeats sync.Pool)"
 check go test -count=1 -run 'Allocations' .
 
