@@ -3,6 +3,7 @@ package sealed
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -100,12 +101,13 @@ func chunkIndex(suffix string) (uint, bool) {
 func (s *state[T]) open(ctx context.Context, plain string, chunks *[maxChunkBudget]string) error {
 	m := s.m
 	value, sealedName := plain, m.name
+	truncated, missing := false, 0
 	if !s.plain {
 		// Chunks 0..n-1 form the value: every chunk but the last is as long
 		// as chunk 0, so the run ends at the first shorter chunk and any
 		// stale chunk after it is ignored (and expired on the next write).
 		if s.chunks&1 == 0 {
-			return fmt.Errorf("%w: chunk 0 is missing", ErrMalformed)
+			return fmt.Errorf("%w: %s", ErrMalformed, missingChunk(m.name, 0))
 		}
 		full, n := len(chunks[0]), 1
 		for n < 64 && s.chunks&(1<<n) != 0 && len(chunks[n-1]) == full {
@@ -114,18 +116,27 @@ func (s *state[T]) open(ctx context.Context, plain string, chunks *[maxChunkBudg
 			}
 			n++
 		}
+		// Writers never end on a full chunk (chunkLayout), so a run that
+		// ends on one lacks its last chunk: the client or a proxy cut the
+		// Cookie header. Values written before that rule may still end on
+		// a full chunk, so try to open the run before saying so.
+		truncated = len(chunks[n-1]) == full
 		var b strings.Builder
 		b.Grow(n * full)
 		for _, c := range chunks[:n] {
 			b.WriteString(c)
 		}
 		value, sealedName = b.String(), chunkedName(m.name, n)
+		missing = n
 	}
 	p := encodeBuf.Get().(*[]byte)
 	defer putEncodeBuf(p)
 	b, info, err := m.sealer.AppendOpen((*p)[:0], sealedName, value)
 	*p = b
 	if err != nil {
+		if truncated && (errors.Is(err, ErrInvalid) || errors.Is(err, ErrMalformed)) {
+			return fmt.Errorf("%w: %s", ErrMalformed, missingChunk(m.name, missing))
+		}
 		return err
 	}
 	if len(b) < payloadHeaderLen+1 || b[0] != payloadVersion || b[1]&^payloadHasValue != 0 {
@@ -180,6 +191,29 @@ func (s *state[T]) open(ctx context.Context, plain string, chunks *[maxChunkBudg
 	return nil
 }
 
+// missingChunk describes a chunk absent from the request.
+func missingChunk(name string, i int) string {
+	return fmt.Sprintf("chunk %s.%d missing: Cookie header truncated?", name, i)
+}
+
+// chunkLayout returns how a sealed value of total characters is stored: in
+// n chunks of size characters each but the last, which is shorter, or in
+// one unchunked cookie (n = 0) when it fits. The last chunk is never full:
+// a reader ends the value at the first chunk shorter than chunk 0, so a
+// full last chunk would let a leftover chunk of an older, longer session
+// join it. When total is a multiple of chunkSize, the chunks are one
+// character shorter instead.
+func chunkLayout(total, chunkSize int) (n, size int) {
+	if total <= chunkSize {
+		return 0, total
+	}
+	size = chunkSize
+	if total%size == 0 {
+		size--
+	}
+	return (total + size - 1) / size, size
+}
+
 // chunkedName is the name a session split into n chunks is sealed for, which
 // authenticates the chunk count.
 func chunkedName(name string, n int) string { return name + "#" + strconv.Itoa(n) }
@@ -229,14 +263,12 @@ func (m *Manager[T]) write(h http.Header, s *state[T]) error {
 		// under the plain name, and if that needs chunks, seal again under
 		// the chunked name (DEFLATE is deterministic: same length).
 		compressing := m.sealer.CompressAbove > 0 && len(b) >= m.sealer.CompressAbove
-		total := EncodedLen(len(b))
-		if !compressing && total > m.budget*m.chunkSize {
-			m.sealer.stats.tooLarge.Add(1)
-			return fmt.Errorf("%w: session cookie %q: %d bytes of session data seal to %d characters, over the budget of %d cookies of %d (Options.ChunkBudget)",
-				ErrTooLarge, m.name, len(b), total, m.budget, m.chunkSize)
-		}
-		if !compressing && total > m.chunkSize {
-			n = (total + m.chunkSize - 1) / m.chunkSize
+		size := m.chunkSize
+		if !compressing {
+			total := EncodedLen(len(b))
+			if n, size = chunkLayout(total, m.chunkSize); n > m.budget {
+				return m.overBudget(len(b), total)
+			}
 		}
 		q := encodeBuf.Get().(*[]byte)
 		defer putEncodeBuf(q)
@@ -257,11 +289,14 @@ func (m *Manager[T]) write(h http.Header, s *state[T]) error {
 			return err
 		}
 		if compressing && len(out) > m.chunkSize {
-			n = (len(out) + m.chunkSize - 1) / m.chunkSize
+			total := len(out)
+			if n, size = chunkLayout(total, m.chunkSize); n > m.budget {
+				return m.overBudget(len(b), total)
+			}
 			if out, err = seal(n); err != nil {
 				return err
 			}
-			if (len(out)+m.chunkSize-1)/m.chunkSize != n { // cannot happen: DEFLATE is deterministic
+			if len(out) != total { // cannot happen: DEFLATE is deterministic
 				return fmt.Errorf("sealed: session cookie %q: compressed length changed between seals", m.name)
 			}
 		}
@@ -277,7 +312,7 @@ func (m *Manager[T]) write(h http.Header, s *state[T]) error {
 			set = append(set, line)
 		}
 		for i := range n {
-			line, err := m.setCookie(m.name+"."+strconv.Itoa(i), string(out[i*m.chunkSize:min(len(out), (i+1)*m.chunkSize)]), maxAge)
+			line, err := m.setCookie(m.name+"."+strconv.Itoa(i), string(out[i*size:min(len(out), (i+1)*size)]), maxAge)
 			if err != nil {
 				return err
 			}
@@ -315,6 +350,17 @@ func (m *Manager[T]) write(h http.Header, s *state[T]) error {
 		s.chunks = 1<<n - 1
 	}
 	return nil
+}
+
+// overBudget reports a session that needs more cookies than the budget.
+func (m *Manager[T]) overBudget(plain, total int) error {
+	m.sealer.stats.tooLarge.Add(1)
+	cookies := "cookies"
+	if m.budget == 1 {
+		cookies = "cookie"
+	}
+	return fmt.Errorf("%w: session cookie %q: %d bytes of session data seal to %d characters, over the budget of %d %s of %d (Options.ChunkBudget)",
+		ErrTooLarge, m.name, plain, total, m.budget, cookies, m.chunkSize)
 }
 
 // setCookie returns a Set-Cookie line after checking the cookie is one that

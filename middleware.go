@@ -341,7 +341,11 @@ func (m *Manager[T]) Sealer() *Sealer { return m.sealer }
 // codec's encoding of T plus the flash messages, within ChunkBudget
 // cookies. Saving a larger session fails with ErrTooLarge.
 func (m *Manager[T]) MaxSessionLen() int {
-	return (m.budget*m.chunkSize)*6/8 - Overhead - payloadHeaderLen - 1
+	longest := m.chunkSize // one cookie
+	if m.budget > 1 {
+		longest = m.budget*m.chunkSize - 1 // the last chunk is never full (chunkLayout)
+	}
+	return longest*6/8 - Overhead - payloadHeaderLen - 1
 }
 
 // Handler returns middleware that makes the session available to next
