@@ -76,7 +76,7 @@ func (s *state[T]) load(ctx context.Context) error {
 		var zero T
 		s.val, s.has, s.flashes, s.issued, s.deadline = zero, false, nil, 0, 0
 		s.dirty = true // clear the bad cookies
-		return fmt.Errorf("sealed: session cookie %q: %w", m.name, err)
+		return wrap(err, "session cookie %q", m.name)
 	}
 	return nil
 }
@@ -173,7 +173,7 @@ func (s *state[T]) open(ctx context.Context, plain string, chunks *[maxChunkBudg
 		if err := m.codec.Decode(rest, &s.val); err != nil {
 			var zero T
 			s.val = zero
-			return fmt.Errorf("%w: session does not decode: %v", ErrMalformed, err)
+			return fmt.Errorf("%w: session does not decode as the Manager's type (%s)", ErrMalformed, codecFailure(err))
 		}
 	} else if len(rest) != 0 {
 		return fmt.Errorf("%w: trailing data after flashes", ErrMalformed)
@@ -254,7 +254,7 @@ func (m *Manager[T]) write(h http.Header, s *state[T]) error {
 			b, err = m.codec.Append(b, &s.val)
 			*p = b
 			if err != nil {
-				return fmt.Errorf("sealed: session cookie %q: encoding session: %w", m.name, err)
+				return fmt.Errorf("sealed: session cookie %q: session does not encode (%s)", m.name, codecFailure(err))
 			}
 		}
 		// The sealed name carries the chunk count, so the count must be
@@ -280,7 +280,7 @@ func (m *Manager[T]) write(h http.Header, s *state[T]) error {
 			out, err := m.sealer.AppendSeal((*q)[:0], name, b, time.Unix(exp, 0))
 			*q = out
 			if err != nil {
-				return nil, fmt.Errorf("sealed: session cookie %q: %w", m.name, err)
+				return nil, wrap(err, "session cookie %q", m.name)
 			}
 			return out, nil
 		}

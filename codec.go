@@ -118,7 +118,7 @@ func (t *Typed[T]) Seal(name string, v *T, expires time.Time) (string, error) {
 	b, err := t.codec.Append((*p)[:0], v)
 	*p = b
 	if err != nil {
-		return "", fmt.Errorf("sealed: encoding session: %w", err)
+		return "", fmt.Errorf("sealed: value does not encode (%s)", codecFailure(err))
 	}
 	return t.sealer.Seal(name, b, expires)
 }
@@ -130,7 +130,7 @@ func (t *Typed[T]) AppendSeal(dst []byte, name string, v *T, expires time.Time) 
 	b, err := t.codec.Append((*p)[:0], v)
 	*p = b
 	if err != nil {
-		return dst, fmt.Errorf("sealed: encoding session: %w", err)
+		return dst, fmt.Errorf("sealed: value does not encode (%s)", codecFailure(err))
 	}
 	return t.sealer.AppendSeal(dst, name, b, expires)
 }
@@ -149,7 +149,7 @@ func (t *Typed[T]) Open(name, value string) (T, Info, error) {
 	}
 	if err := t.codec.Decode(b, &v); err != nil {
 		var zero T
-		return zero, Info{}, fmt.Errorf("%w: sealed payload does not decode: %v", ErrMalformed, err)
+		return zero, Info{}, fmt.Errorf("%w: sealed payload does not decode (%s)", ErrMalformed, codecFailure(err))
 	}
 	return v, info, nil
 }

@@ -25,13 +25,13 @@ func ExampleParseJWKS() {
 	fmt.Println(ring)
 	fmt.Println("primary:", ring.Primary().ID())
 
-	// Errors name the key, never its secret.
+	// Errors name a bad key by its position, never by its kid or secret.
 	_, err = sealed.ParseJWKS([]byte(`{"keys": [{"kty": "oct", "kid": "short", "k": "AAECAwQFBgcICQoLDA0ODw"}]}`))
 	fmt.Println(err)
 	// Output:
 	// sealed.KeyRing(2025-06,2025-01)
 	// primary: 2025-06
-	// sealed: JWKS: key 1: kid "short": "k" is 16 bytes, want 32
+	// sealed: JWKS: key 1: "k" is 16 bytes, want 32
 }
 
 func ExampleDeriveKey() {

@@ -30,7 +30,8 @@ const maxJWKSLen = 1 << 20
 // "alg" is ignored; a key whose "use" is present must say "enc". A set with no
 // keys, or with any key that breaks these rules, is rejected as a whole
 // rather than skipped: a half-loaded ring would log users out. Errors name
-// the key by its position and kid, never by its secret.
+// a bad key by its position only, never by its kid or secret, which an
+// operator may have swapped.
 func ParseJWKS(data []byte) (*KeyRing, error) {
 	if len(data) > maxJWKSLen {
 		return nil, fmt.Errorf("sealed: JWKS: %d bytes, limit %d", len(data), maxJWKSLen)
@@ -62,11 +63,12 @@ func ParseJWKS(data []byte) (*KeyRing, error) {
 		}
 		keys = append(keys, k)
 	}
-	return NewKeyRing(keys[0], keys[1:]...)
+	return newParsedRing("JWKS: key", keys)
 }
 
-// parseJWK parses one key. Its errors are built here, from the header
-// fields, so that none of them can echo the secret.
+// parseJWK parses one key. Its errors are built here and name no value at
+// all, not even the kid: an operator who swaps "kid" and "k" must not find
+// the secret in a log. ParseJWKS names the key by its position.
 func parseJWK(raw json.RawMessage) (Key, error) {
 	var hdr struct {
 		Kty *string `json:"kty"`
@@ -77,41 +79,37 @@ func parseJWK(raw json.RawMessage) (Key, error) {
 	if err := json.Unmarshal(raw, &hdr); err != nil {
 		return Key{}, errors.New(`not a JWK object with string "kty", "kid", "use" and "k" members`)
 	}
-	kid := ""
-	if hdr.Kid != nil {
-		kid = *hdr.Kid
-	}
-	name := "" // names the key in errors once its kid is known
-	if kid != "" {
-		name = fmt.Sprintf(" (kid %q)", kid)
-	}
 	switch {
 	case hdr.Kty == nil:
-		return Key{}, fmt.Errorf(`missing "kty"%s; want "oct"`, name)
+		return Key{}, errors.New(`missing "kty"; want "oct"`)
 	case *hdr.Kty != "oct":
-		return Key{}, fmt.Errorf(`key type %q%s is not supported; want "oct" (a symmetric key)`, *hdr.Kty, name)
-	case kid == "":
+		return Key{}, errors.New(`unsupported "kty"; want "oct" (a symmetric key)`)
+	case hdr.Kid == nil || *hdr.Kid == "":
 		return Key{}, errors.New(`missing "kid": every key needs an ID`)
+	case checkKeyID(*hdr.Kid) != nil:
+		return Key{}, fmt.Errorf(`"kid" must be 1 to %d bytes of printable ASCII other than space, ',' and ':'`, maxKeyIDLen)
 	case hdr.Use != nil && *hdr.Use != "enc":
-		return Key{}, fmt.Errorf(`kid %q has "use": %q; want "enc" or no "use"`, kid, *hdr.Use)
+		return Key{}, errors.New(`"use" must be "enc" or absent`)
 	case hdr.K == nil || *hdr.K == "":
-		return Key{}, fmt.Errorf(`kid %q: missing "k" (the secret)`, kid)
+		return Key{}, errors.New(`missing "k" (the secret)`)
 	}
 	var jwk jose.JSONWebKey
 	if err := jwk.UnmarshalJSON(raw); err != nil {
-		// go-jose's messages for an oct key name the field, not its value,
-		// but keep ours self-contained anyway.
-		return Key{}, fmt.Errorf(`kid %q: "k" is not valid unpadded base64url`, kid)
+		return Key{}, errors.New(`"k" is not valid unpadded base64url`)
 	}
 	secret, ok := jwk.Key.([]byte)
 	if !ok { // unreachable: kty was checked above
-		return Key{}, fmt.Errorf("kid %q: not a symmetric key", kid)
+		return Key{}, errors.New("not a symmetric key")
 	}
 	defer clear(secret)
 	if len(secret) != KeySize {
-		return Key{}, fmt.Errorf(`kid %q: "k" is %d bytes, want %d`, kid, len(secret), KeySize)
+		return Key{}, fmt.Errorf(`"k" is %d bytes, want %d`, len(secret), KeySize)
 	}
-	return NewKey(kid, secret)
+	k, err := NewKey(*hdr.Kid, secret)
+	if err != nil { // unreachable: the ID and length are checked above
+		return Key{}, errors.New("invalid key")
+	}
+	return k, nil
 }
 
 // MarshalJWKS returns r as a JSON Web Key Set that [ParseJWKS] reads back:

@@ -105,17 +105,17 @@ func TestJWKSRejects(t *testing.T) {
 		{"missing keys", `{}`, "no keys"},
 		{"key not an object", `{"keys":["` + secret + `"]}`, "not a JWK object"},
 		{"missing kty", `{"keys":[{"kid":"a","k":"` + secret + `"}]}`, `missing "kty"`},
-		{"rsa", `{"keys":[{"kty":"RSA","kid":"a","n":"AQAB","e":"AQAB"}]}`, `key type "RSA" (kid "a") is not supported`},
-		{"ec", `{"keys":[` + octJWK("a", 1) + `,{"kty":"EC","kid":"b","crv":"P-256"}]}`, `key 2: key type "EC"`},
+		{"rsa", `{"keys":[{"kty":"RSA","kid":"a","n":"AQAB","e":"AQAB"}]}`, `key 1: unsupported "kty"`},
+		{"ec", `{"keys":[` + octJWK("a", 1) + `,{"kty":"EC","kid":"b","crv":"P-256"}]}`, `key 2: unsupported "kty"`},
 		{"missing kid", `{"keys":[{"kty":"oct","k":"` + secret + `"}]}`, `missing "kid"`},
 		{"empty kid", `{"keys":[{"kty":"oct","kid":"","k":"` + secret + `"}]}`, `missing "kid"`},
-		{"bad kid", `{"keys":[{"kty":"oct","kid":"a:b","k":"` + secret + `"}]}`, `key ID "a:b"`},
-		{"sig use", `{"keys":[{"kty":"oct","kid":"a","use":"sig","k":"` + secret + `"}]}`, `"use": "sig"`},
+		{"bad kid", `{"keys":[{"kty":"oct","kid":"a:b","k":"` + secret + `"}]}`, `key 1: "kid" must be`},
+		{"sig use", `{"keys":[{"kty":"oct","kid":"a","use":"sig","k":"` + secret + `"}]}`, `"use" must be "enc"`},
 		{"missing k", `{"keys":[{"kty":"oct","kid":"a"}]}`, `missing "k"`},
 		{"short k", `{"keys":[{"kty":"oct","kid":"a","k":"` + short + `"}]}`, `"k" is 16 bytes, want 32`},
 		{"bad base64", `{"keys":[{"kty":"oct","kid":"a","k":"` + secret[:10] + `*` + secret[11:] + `"}]}`, "not valid unpadded base64url"},
 		{"k not a string", `{"keys":[{"kty":"oct","kid":"a","k":12345}]}`, "not a JWK object"},
-		{"duplicate", `{"keys":[` + octJWK("a", 1) + `,` + octJWK("a", 2) + `]}`, `duplicate key ID "a"`},
+		{"duplicate", `{"keys":[` + octJWK("a", 1) + `,` + octJWK("a", 2) + `]}`, `key 2: same ID as 1`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ring, err := sealed.ParseJWKS([]byte(tc.doc))
@@ -150,5 +150,26 @@ func TestMarshalJWKSEmpty(t *testing.T) {
 	}
 	if _, err := sealed.MarshalJWKS(&sealed.KeyRing{}); err == nil {
 		t.Fatal("MarshalJWKS(empty ring) succeeded")
+	}
+}
+
+// An operator who swaps "kid" and "k" must not find the secret in the
+// error: errors name keys by position only.
+func TestJWKSSwappedKidAndSecret(t *testing.T) {
+	secret := secretB64(7)
+	for _, doc := range []string{
+		`{"keys":[{"kty":"oct","kid":"` + secret + `","k":"2025-06"}]}`,
+		`{"keys":[{"kty":"oct","kid":"` + secret + `","k":"AAAA"}]}`,
+		`{"keys":[{"kty":"oct","kid":"` + secret + `","k":"` + secret + `"},{"kty":"oct","kid":"` + secret + `","k":"` + secret + `"}]}`,
+		`{"keys":[{"kty":"oct","kid":"` + secret + `","use":"sig","k":"x"}]}`,
+		`{"keys":[{"kty":"` + secret + `","kid":"a","k":"x"}]}`,
+	} {
+		_, err := sealed.ParseJWKS([]byte(doc))
+		if err == nil {
+			t.Fatalf("parsed %s", doc)
+		}
+		if strings.Contains(err.Error(), secret[:8]) {
+			t.Errorf("error reveals the secret: %v", err)
+		}
 	}
 }

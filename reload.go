@@ -171,7 +171,7 @@ func (f *KeyFile) load() (changed *KeyRing, newErr bool, err error) {
 	f.seen = sum
 	ring, err := ParseJWKS(data)
 	if err != nil {
-		err = fmt.Errorf("sealed: key file %s: %w", f.path, err)
+		err = wrap(err, "key file %s", f.path)
 		return nil, f.fail(err), err
 	}
 	old := f.ring.Swap(ring)

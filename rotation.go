@@ -202,7 +202,10 @@ func (r KeyRing) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(r.String
 // ParseKeyRing parses the environment-variable form of a key ring,
 // "id:secret,id2:secret2,...", where each secret is 32 bytes in base64url
 // (unpadded or padded). The first key is the primary. Whitespace around
-// entries is ignored. Errors name the offending key ID but never the secret.
+// entries is ignored.
+//
+// Errors name a bad entry by its position only, never by its text: an
+// operator who swaps id and secret must not find the secret in a log.
 func ParseKeyRing(s string) (*KeyRing, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -214,18 +217,38 @@ func ParseKeyRing(s string) (*KeyRing, error) {
 		if !ok {
 			return nil, fmt.Errorf("sealed: key ring: entry %d: want id:base64url-secret", i+1)
 		}
+		if checkKeyID(id) != nil {
+			return nil, fmt.Errorf("sealed: key ring: entry %d: the ID must be 1 to %d bytes of printable ASCII other than space, ',' and ':'", i+1, maxKeyIDLen)
+		}
 		raw, err := decodeSecret(secret)
 		if err != nil {
-			return nil, fmt.Errorf("sealed: key ring: key %q: secret is not 32 bytes of base64url", id)
+			return nil, fmt.Errorf("sealed: key ring: entry %d: the secret is not 32 bytes of base64url", i+1)
 		}
 		k, err := NewKey(id, raw)
 		clear(raw)
-		if err != nil {
-			return nil, err
+		if err != nil { // unreachable: the ID and length are checked above
+			return nil, fmt.Errorf("sealed: key ring: entry %d: invalid", i+1)
 		}
 		keys = append(keys, k)
 	}
-	return NewKeyRing(keys[0], keys[1:]...)
+	return newParsedRing("key ring: entry", keys)
+}
+
+// newParsedRing is NewKeyRing for keys parsed from configuration, whose IDs
+// may be secrets pasted in the wrong place: its errors name keys by their
+// position (what, then the 1-based index), never by ID.
+func newParsedRing(what string, keys []Key) (*KeyRing, error) {
+	for i, k := range keys {
+		for j, prev := range keys[:i] {
+			if prev.k.id == k.k.id {
+				return nil, fmt.Errorf("sealed: %s %d: same ID as %d", what, i+1, j+1)
+			}
+			if prev.k.hash == k.k.hash {
+				return nil, fmt.Errorf("sealed: %s %d: its ID shares a header identifier with that of %d; rename one", what, i+1, j+1)
+			}
+		}
+	}
+	return &KeyRing{keys: keys}, nil
 }
 
 func decodeSecret(s string) ([]byte, error) {

@@ -152,4 +152,24 @@ func TestParseKeyRing(t *testing.T) {
 			t.Errorf("error reveals the secret: %v", err)
 		}
 	}
+	// An operator who swaps id and secret: no error may echo either.
+	for _, bad := range []string{
+		s1 + ":k1",
+		"k1:" + s1 + "," + s1 + ":k2",
+		"k1:" + s1 + ",k1:" + s1,
+		s1 + ":" + s1 + "," + s1 + ":" + s1,
+		s1[:30] + " x:" + s1,
+	} {
+		_, err := sealed.ParseKeyRing(bad)
+		if err == nil {
+			t.Errorf("ParseKeyRing(%q) succeeded", bad)
+			continue
+		}
+		if strings.Contains(err.Error(), s1[:8]) {
+			t.Errorf("error reveals the secret: %v", err)
+		}
+		if !strings.Contains(err.Error(), "entry ") {
+			t.Errorf("error does not name the entry by position: %v", err)
+		}
+	}
 }
