@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
 	"strconv"
 	"strings"
@@ -376,43 +377,48 @@ func (m *Manager[T]) setCookie(name, value string, maxAge int) (string, error) {
 // addCacheHeaders keeps caches from storing or sharing a response that sets
 // a session cookie without clobbering the handler's headers: "Cookie" joins
 // Vary, and no-cache="Set-Cookie" is set, or appended to a Cache-Control
-// that has none of private, no-store and no-cache.
+// that does not already keep the response out of shared caches.
 func addCacheHeaders(h http.Header) {
-	if vary := h["Vary"]; !hasToken(vary, "cookie") && !hasToken(vary, "*") {
-		h["Vary"] = append(vary, "Cookie")
-	}
+	addVaryCookie(h)
 	const directive = `no-cache="Set-Cookie"`
 	cc := h["Cache-Control"]
 	switch {
 	case len(cc) == 0:
 		h["Cache-Control"] = []string{directive}
-	case hasToken(cc, "private") || hasToken(cc, "no-store") || hasNoCache(cc):
+	case keepsCookieFromCaches(cc):
 	default:
 		cc[len(cc)-1] += ", " + directive
 	}
 }
 
-// hasNoCache reports whether Cache-Control has no-cache, unqualified or
-// naming Set-Cookie.
-func hasNoCache(values []string) bool {
+// addVaryCookie adds "Cookie" to Vary, unless Vary already has it or "*".
+// Every response whose request read the session depends on the Cookie
+// header, whether or not it sets a cookie.
+func addVaryCookie(h http.Header) {
+	if vary := h["Vary"]; !hasToken(vary, "cookie") && !hasToken(vary, "*") {
+		h["Vary"] = append(vary, "Cookie")
+	}
+}
+
+// keepsCookieFromCaches reports whether the Cache-Control directives
+// already keep a Set-Cookie header out of shared caches: no-store, or
+// private or no-cache either unqualified or with a field list that names
+// Set-Cookie. A qualified private="X-Debug" covers only the fields it names,
+// so it does not count.
+func keepsCookieFromCaches(values []string) bool {
 	for _, v := range values {
-		lower := strings.ToLower(v)
-		for lower != "" {
-			var d string
-			d, lower, _ = strings.Cut(lower, ",")
-			name, arg, qualified := strings.Cut(strings.TrimSpace(d), "=")
-			if strings.TrimSpace(name) != "no-cache" {
-				continue
-			}
-			if !qualified || strings.Contains(arg, "set-cookie") {
+		for d := range cacheDirectives(v) {
+			switch {
+			case strings.EqualFold(d.name, "no-store"):
 				return true
-			}
-			// A qualified no-cache="a, b" spans commas; any later part
-			// of its list is checked as its own directive above.
-			if strings.Count(arg, `"`) == 1 {
-				rest, _, _ := strings.Cut(lower, `"`)
-				if strings.Contains(rest, "set-cookie") {
+			case strings.EqualFold(d.name, "private") || strings.EqualFold(d.name, "no-cache"):
+				if !d.qualified {
 					return true
+				}
+				for field := range strings.SplitSeq(d.arg, ",") {
+					if strings.EqualFold(strings.TrimSpace(field), "Set-Cookie") {
+						return true
+					}
 				}
 			}
 		}
@@ -420,14 +426,70 @@ func hasNoCache(values []string) bool {
 	return false
 }
 
+// A cacheDirective is one directive of a Cache-Control value: its name, its
+// argument unquoted, and whether it had one.
+type cacheDirective struct {
+	name, arg string
+	qualified bool
+}
+
+// cacheDirectives yields the directives of a Cache-Control value (RFC 9111
+// section 5.2). A quoted argument may contain commas. A malformed part ends
+// the iteration.
+func cacheDirectives(v string) iter.Seq[cacheDirective] {
+	return func(yield func(cacheDirective) bool) {
+		for {
+			v = strings.TrimLeft(v, " \t,")
+			if v == "" {
+				return
+			}
+			end := strings.IndexAny(v, "=,")
+			if end < 0 {
+				yield(cacheDirective{name: strings.TrimSpace(v)})
+				return
+			}
+			name := strings.TrimSpace(v[:end])
+			if v[end] == ',' {
+				if !yield(cacheDirective{name: name}) {
+					return
+				}
+				v = v[end+1:]
+				continue
+			}
+			v = strings.TrimLeft(v[end+1:], " \t")
+			var arg string
+			if strings.HasPrefix(v, `"`) {
+				var b strings.Builder
+				i := 1
+				for ; i < len(v) && v[i] != '"'; i++ {
+					if v[i] == '\\' && i+1 < len(v) {
+						i++
+					}
+					b.WriteByte(v[i])
+				}
+				if i >= len(v) {
+					return // unterminated quoted string
+				}
+				arg, v = b.String(), v[i+1:]
+			} else {
+				stop := strings.IndexByte(v, ',')
+				if stop < 0 {
+					stop = len(v)
+				}
+				arg, v = strings.TrimSpace(v[:stop]), v[stop:]
+			}
+			if !yield(cacheDirective{name, arg, true}) {
+				return
+			}
+		}
+	}
+}
+
 // hasToken reports whether the comma-separated header values contain the
-// token (or directive, ignoring any "=value"), case-insensitively.
+// token, case-insensitively.
 func hasToken(values []string, token string) bool {
 	for _, v := range values {
-		for v != "" {
-			var t string
-			t, v, _ = strings.Cut(v, ",")
-			t, _, _ = strings.Cut(t, "=")
+		for t := range strings.SplitSeq(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(t), token) {
 				return true
 			}

@@ -399,11 +399,13 @@ func (m *Manager[T]) Save(ctx context.Context, w http.ResponseWriter) error {
 
 // SaveHeader is like Save for a response given as its header: it adds
 // "Set-Cookie" lines to h (for a Lambda response, copy h.Values("Set-Cookie")
-// to its Cookies or MultiValueHeaders), and, when it adds any, "Vary: Cookie"
-// and a Cache-Control directive that keeps shared caches from storing the
-// cookie: `no-cache="Set-Cookie"` if h has no Cache-Control, the same
-// appended if h has one without private, no-store or no-cache, and nothing
-// otherwise.
+// to its Cookies or MultiValueHeaders), and, when it adds any, a
+// Cache-Control directive that keeps shared caches from storing the cookie:
+// `no-cache="Set-Cookie"` if h has no Cache-Control, the same appended if
+// h's directives do not already do it (no-store, or private or no-cache
+// either unqualified or naming Set-Cookie), and nothing otherwise. When the
+// session was read, it adds "Cookie" to Vary, whether or not a cookie is
+// set, so that a shared cache never serves one user's page to another.
 func (m *Manager[T]) SaveHeader(ctx context.Context, h http.Header) error {
 	s, ok := ctx.Value(m.key).(*state[T])
 	if !ok {
@@ -642,8 +644,13 @@ func (s *state[T]) commit(h http.Header) error {
 		return nil
 	}
 	s.committed = true
-	if !s.dirty {
-		return nil
+	if s.dirty {
+		if err := s.m.write(h, s); err != nil {
+			return err // h untouched: the client keeps its cookies
+		}
 	}
-	return s.m.write(h, s)
+	if s.loaded {
+		addVaryCookie(h) // the response depends on the Cookie header
+	}
+	return nil
 }
