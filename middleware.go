@@ -58,8 +58,10 @@ const (
 type Options struct {
 	// Name is the cookie name. Zero value: "session". A session too large
 	// for one cookie is split into Name+".0", Name+".1", ... Name must be an
-	// RFC 6265 token. A "__Host-" prefix requires Secure, Path "/" and no
-	// Domain; a "__Secure-" prefix requires Secure; New checks both.
+	// RFC 6265 token without '#', which the Manager reserves for chunk
+	// counts. A "__Host-" prefix requires Secure, Path "/" and no Domain; a
+	// "__Secure-" prefix requires Secure; New checks both, matching the
+	// prefixes case-insensitively as browsers do.
 	Name string
 
 	// Path is the cookie's Path attribute. Zero value: "/".
@@ -281,9 +283,9 @@ func New[T any](keys KeySource, codec Codec[T], opts Options) (*Manager[T], erro
 		return nil, fmt.Errorf("sealed: New: CompressAbove %d: must not be negative", opts.CompressAbove)
 	case m.budget < 1 || m.budget > maxChunkBudget:
 		return nil, fmt.Errorf("sealed: New: ChunkBudget %d: must be 1 to %d", m.budget, maxChunkBudget)
-	case strings.HasPrefix(m.name, "__Host-") && (!m.secure || m.path != "/" || m.domain != ""):
+	case hasPrefixFold(m.name, "__Host-") && (!m.secure || m.path != "/" || m.domain != ""):
 		return nil, fmt.Errorf("sealed: New: cookie name %q: the __Host- prefix requires Secure, Path \"/\" and no Domain", m.name)
-	case strings.HasPrefix(m.name, "__Secure-") && !m.secure:
+	case hasPrefixFold(m.name, "__Secure-") && !m.secure:
 		return nil, fmt.Errorf("sealed: New: cookie name %q: the __Secure- prefix requires Secure", m.name)
 	case m.sameSite == http.SameSiteNoneMode && !m.secure:
 		return nil, errors.New("sealed: New: SameSite=None requires Secure (browsers reject it otherwise)")
@@ -316,6 +318,12 @@ func New[T any](keys KeySource, codec Codec[T], opts Options) (*Manager[T], erro
 	m.sealer.CompressAbove = opts.CompressAbove
 	m.key = &contextKey{name: m.name}
 	return m, nil
+}
+
+// hasPrefixFold reports whether s starts with prefix, ignoring case, as
+// browsers match cookie-name prefixes ("__host-" is "__Host-").
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // cookie returns a cookie with the Manager's attributes. maxAge follows

@@ -306,6 +306,13 @@ func TestNewValidates(t *testing.T) {
 		{"host prefix domain", sealed.Options{Name: "__Host-s", Domain: "example.com"}, false},
 		{"secure prefix", sealed.Options{Name: "__Secure-s", Domain: "example.com"}, true},
 		{"secure prefix insecure", sealed.Options{Name: "__Secure-s", DisableSecure: true}, false},
+		// Browsers match the prefixes case-insensitively, and so does New.
+		{"host prefix lower insecure", sealed.Options{Name: "__host-s", DisableSecure: true}, false},
+		{"host prefix upper path", sealed.Options{Name: "__HOST-s", Path: "/x"}, false},
+		{"host prefix mixed domain", sealed.Options{Name: "__hOsT-s", Domain: "example.com"}, false},
+		{"host prefix lower", sealed.Options{Name: "__host-s"}, true},
+		{"secure prefix lower insecure", sealed.Options{Name: "__secure-s", DisableSecure: true}, false},
+		{"secure prefix upper insecure", sealed.Options{Name: "__SECURE-s", DisableSecure: true}, false},
 		{"bad name space", sealed.Options{Name: "my session"}, false},
 		{"bad name semicolon", sealed.Options{Name: "a;b"}, false},
 		{"bad name hash", sealed.Options{Name: "a#b"}, false},
