@@ -87,7 +87,9 @@ func Example() {
 }
 
 // A token login returns the header to send with every request of the
-// session; the default IsExpired treats a 401 as the token's expiry.
+// session; the default IsExpired treats a 401 as the token's expiry. The
+// token goes only to the backend's origin, never to another server the same
+// client talks to.
 func ExampleLoginFunc_token() {
 	api := http.NewServeMux()
 	api.HandleFunc("POST /oauth/token", func(w http.ResponseWriter, r *http.Request) {
@@ -127,18 +129,31 @@ func ExampleLoginFunc_token() {
 		return http.Header{"Authorization": {"Bearer " + tok.AccessToken}}, nil
 	}
 
-	tr, err := upstream.New(upstream.Config{Login: login})
+	// The token endpoint is on the backend's own origin here, so Origin
+	// could be left to default to it; it is needed when the token comes
+	// from another origin, such as an identity provider's.
+	tr, err := upstream.New(upstream.Config{Login: login, Origin: backend.URL})
 	if err != nil {
 		panic(err)
 	}
 	client := &http.Client{Transport: tr}
-	resp, err := client.Get(backend.URL + "/hello")
-	if err != nil {
-		panic(err)
+
+	// Another server, which shows what it gets.
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "Authorization: %q", r.Header.Get("Authorization"))
+	}))
+	defer elsewhere.Close()
+
+	for _, u := range []string{backend.URL + "/hello", elsewhere.URL} {
+		resp, err := client.Get(u)
+		if err != nil {
+			panic(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		fmt.Println(resp.StatusCode, string(body))
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	fmt.Println(resp.StatusCode, string(body))
 	// Output:
 	// 200 hello, service account
+	// 200 Authorization: ""
 }

@@ -17,7 +17,8 @@ import (
 // or 3xx to a page other than loginURL's path; a redirect back to the login
 // page, or any other status, is an error. If the upstream reports bad
 // credentials some other way (say, 200 with the form again), write the
-// LoginFunc yourself.
+// LoginFunc yourself. Unless [Config].Origin is set, the Transport is bound
+// to loginURL's origin: only requests to it get the session cookies.
 func FormLogin(loginURL string, form url.Values) LoginFunc {
 	return func(ctx context.Context, client *http.Client) (http.Header, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, loginURL, strings.NewReader(form.Encode()))

@@ -5,9 +5,41 @@
 // users through a single service account: the backend wants a login (a form
 // post that sets a session cookie, or a call that returns a token), and its
 // session expires now and then. Put a [Transport] in an [http.Client] and
-// every request carries the shared session; expiry and re-login are handled
-// below the client. It is not for per-user sessions: those belong in the
-// user's own cookie (package sealed).
+// every request to the backend carries the shared session; expiry and
+// re-login are handled below the client. It is not for per-user sessions:
+// those belong in the user's own cookie (package sealed).
+//
+// # Origin binding
+//
+// A Transport is bound to one origin, the backend's scheme, host and port:
+// [Config].Origin, or by default the origin of the login's first request
+// (for [FormLogin], that of its loginURL). This is a security property:
+//
+//   - Only requests to that origin get the session's headers (such as
+//     Authorization: Bearer …) and cookies. A request to any other origin
+//     is passed to [Config].Base untouched: it gets no session headers or
+//     cookies, is never retried, and the cookies its response sets are not
+//     stored. This holds for the redirects an [http.Client] follows too:
+//     when the backend redirects to another origin, net/http strips
+//     Authorization and the Transport does not put it back.
+//   - Only responses from that origin can report the session expired. A 401
+//     from another origin never ends the shared session or starts a login.
+//   - Origins are compared as browsers do: the scheme and host without
+//     regard to case, a missing port as the scheme's default (http://h is
+//     http://h:80, https://h is https://h:443), and nothing else. Another
+//     port, the other scheme, a subdomain, or the same server under another
+//     name (an IP address, say) is another origin. The userinfo of a URL is
+//     not part of its origin: http://backend@evil.example/ goes to
+//     evil.example. A request whose Host field names another host or port
+//     than its URL's origin is treated as going to another origin.
+//   - When Config.Origin is not set, the origin is not known until the
+//     first successful login, so until then every request, whatever its
+//     origin, waits for a login and gets its error if it fails, as a request
+//     to the backend does. Set Config.Origin to avoid that. If the login
+//     sent no request to take the origin from, requests fail with an error
+//     wrapping [ErrNoOrigin].
+//
+// The guarantees below are about requests to that origin.
 //
 // # Guarantees
 //
@@ -41,7 +73,8 @@
 // # Cookies
 //
 // The Transport keeps the session cookies in [Config].Jar and adds them to
-// every request itself, so use it in an [http.Client] whose Jar is nil.
+// every request to its origin itself, so use it in an [http.Client] whose
+// Jar is nil.
 // Cookies set by a response are stored only while the session the request
 // was sent with is still the current one, so a late response can never
 // overwrite the cookies of a newer login.
@@ -57,6 +90,7 @@ import (
 	"net/textproto"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -80,6 +114,12 @@ const (
 // session, for example Authorization: Bearer <token>; a cookie login returns
 // nil. LoginFunc must honour ctx and return an error if the login did not
 // succeed. It is never called concurrently with itself.
+//
+// Unless [Config].Origin is set, the origin of the first request the first
+// successful login sends through client becomes the Transport's origin, the
+// only one that gets the session; see "Origin binding" in the package
+// documentation. A login whose first request goes elsewhere (an identity
+// provider's token endpoint, say) needs Config.Origin.
 type LoginFunc func(ctx context.Context, client *http.Client) (http.Header, error)
 
 // Config configures a [Transport]. Only Login is required; [New] gives every
@@ -95,6 +135,19 @@ type Config struct {
 
 	// Login logs in. Required.
 	Login LoginFunc
+
+	// Origin is the backend's origin, "http://host", "https://host" or
+	// either with ":port", for example "https://legacy.example.com:8443".
+	// The Transport is bound to it: only requests to it get the session's
+	// headers and cookies, and only its responses can report the session
+	// expired (see "Origin binding" in the package documentation). The
+	// scheme and host are case-insensitive and a missing port is the
+	// scheme's default. A trailing "/" is allowed; a path, query, fragment
+	// or userinfo is an error rather than ignored, since the session is
+	// bound to the whole origin and not to part of it.
+	// Default: the origin of the first request that the first successful
+	// login sends through its client; for [FormLogin], that of loginURL.
+	Origin string
 
 	// IsExpired reports whether a response means the session has expired.
 	// Default: the status is 401 Unauthorized, or LoginPath is set and the
@@ -119,9 +172,11 @@ type Config struct {
 }
 
 // Transport is an [http.RoundTripper] that shares one logged-in upstream
-// session among all its requests. Create it with [New]; it is safe for
-// concurrent use.
+// session among all its requests to one origin, and passes requests to any
+// other origin through untouched (see "Origin binding" in the package
+// documentation). Create it with [New]; it is safe for concurrent use.
 type Transport struct {
+	origin      atomic.Pointer[origin] // nil until known; then never changes
 	base        http.RoundTripper
 	jar         http.CookieJar
 	login       LoginFunc
@@ -151,17 +206,27 @@ type flight struct {
 	waiters   int // requests waiting for it, besides the one running it; under Transport.mu
 	s         session
 	err       error
-	abandoned bool // the leader's context ended: a waiter should log in itself
+	abandoned bool    // the leader's context ended: a waiter should log in itself
+	origin    *origin // of the successful login's first request, if the Transport's was unknown
 }
 
 // New validates cfg and returns a Transport. It returns an error if
-// cfg.Login is nil or cfg.MaxLoginAttempts is negative.
+// cfg.Login is nil, cfg.MaxLoginAttempts is negative, or cfg.Origin is set
+// but is not an http or https origin.
 func New(cfg Config) (*Transport, error) {
 	if cfg.Login == nil {
 		return nil, errors.New("upstream: Config.Login is nil")
 	}
 	if cfg.MaxLoginAttempts < 0 {
 		return nil, fmt.Errorf("upstream: Config.MaxLoginAttempts is negative (%d)", cfg.MaxLoginAttempts)
+	}
+	var o *origin
+	if cfg.Origin != "" {
+		parsed, err := parseOrigin(cfg.Origin)
+		if err != nil {
+			return nil, err
+		}
+		o = &parsed
 	}
 	t := &Transport{
 		base:        cfg.Base,
@@ -192,6 +257,7 @@ func New(cfg Config) (*Transport, error) {
 		t.backoff = ExponentialBackoff(defaultBackoffBase, defaultBackoffMax)
 	}
 	t.client = &http.Client{Transport: t.base, Jar: t.jar}
+	t.origin.Store(o)
 	return t, nil
 }
 
@@ -206,19 +272,31 @@ func defaultIsExpired(resp *http.Response, loginPath string) bool {
 	return err == nil && loc.Path == loginPath
 }
 
-// RoundTrip sends req with the shared session, logging in first if there is
-// none, and retries it once after a re-login if the response reports the
-// session expired. See the package documentation for the guarantees.
+// RoundTrip sends req. A request to the Transport's origin is sent with
+// the shared session, logging in first if there is none, and retried once
+// after a re-login if the response reports the session expired. A request
+// to any other origin is sent through [Config].Base as it is. See the
+// package documentation for the guarantees.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if o := t.origin.Load(); o != nil && !o.serves(req) {
+		return t.base.RoundTrip(req)
+	}
 	ctx := req.Context()
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 
 	s, err := t.session(ctx)
+	if err == nil && t.origin.Load() == nil {
+		err = fmt.Errorf("%w: Config.Origin is not set and the login sent no http or https request through its client", ErrNoOrigin)
+	}
 	if err != nil {
 		if req.Body != nil {
 			req.Body.Close() // RoundTrip must always close the body
 		}
 		return nil, err
+	}
+	if !t.origin.Load().serves(req) {
+		// The origin was not known before the login, and is not req's.
+		return t.base.RoundTrip(req)
 	}
 	resp, expired, err := t.send(req, req.Body, s)
 	if err != nil || !expired {
@@ -337,6 +415,9 @@ func (t *Transport) lead(ctx context.Context, f *flight) {
 		} else if f.err == nil {
 			f.s.gen = t.cur.gen + 1
 			t.cur, t.ok = f.s, true
+			if f.origin != nil {
+				t.origin.CompareAndSwap(nil, f.origin)
+			}
 		}
 		t.flight = nil
 		t.mu.Unlock()
@@ -344,9 +425,21 @@ func (t *Transport) lead(ctx context.Context, f *flight) {
 	}()
 
 	for attempt := 1; ; attempt++ {
-		h, err := t.login(ctx, t.client)
+		client := t.client
+		var first *firstRequest
+		if t.origin.Load() == nil {
+			// Learn the origin from this attempt's first request.
+			first = &firstRequest{base: t.base}
+			client = &http.Client{Transport: first, Jar: t.jar}
+		}
+		h, err := t.login(ctx, client)
 		if err == nil {
 			f.s.header = h.Clone()
+			if first != nil {
+				if o, ok := first.origin(); ok {
+					f.origin = &o
+				}
+			}
 			break
 		}
 		if ctx.Err() != nil {

@@ -29,7 +29,8 @@ const safety = 10 * time.Second
 // the same session id as a bearer token. /data?id=N answers "ok N" (plus
 // " body=..." for a request body) to a request with the current session, and
 // "session expired" as a 401, or a 302 to /login if redirect is set,
-// otherwise.
+// otherwise. /goto?to=URL redirects a request with the current session to
+// URL (see origin_test.go).
 type backend struct {
 	t        *testing.T
 	srv      *httptest.Server
@@ -66,6 +67,7 @@ func newBackend(t *testing.T, redirect bool) *backend {
 	mux.HandleFunc("POST /login", b.handleLogin)
 	mux.HandleFunc("POST /token", b.handleLogin)
 	mux.HandleFunc("/data", b.handleData)
+	mux.HandleFunc("/goto", b.handleGoto)
 	b.srv = httptest.NewServer(mux)
 	t.Cleanup(b.srv.Close)
 	return b
@@ -659,8 +661,10 @@ func TestNonReplayableBodyNotRetried(t *testing.T) {
 
 func TestRetryAlsoExpiredIsReturned(t *testing.T) {
 	b := newBackend(t, false)
-	// A session that is rejected however fresh it is.
+	// A session that is rejected however fresh it is. The login sends no
+	// request to take the origin from, so it is configured.
 	c, _ := newClient(t, b, upstream.Config{
+		Origin: b.srv.URL,
 		Login: func(ctx context.Context, c *http.Client) (http.Header, error) {
 			b.logins.Add(1)
 			return http.Header{"Authorization": {"Bearer nonsense"}}, nil
