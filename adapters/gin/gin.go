@@ -1,25 +1,37 @@
 // Package sealedgin connects sealed sessions to the Gin web framework
 // (github.com/gin-gonic/gin).
 //
-// Install [Middleware] on the engine or a group, then use the Manager's
-// methods with the request's context:
+// Install [Middleware] on the engine or a group, then reach the session
+// with this package's helpers, which take the *gin.Context: [Get], [Info],
+// [Put], [Update], [Destroy], [Renew], [Flash] and [Flashes].
 //
 //	m, err := sealed.New(keys, sealed.JSON[Session](), sealed.Options{})
 //	r := gin.New()
-//	r.Use(sealedgin.Middleware(m))
+//	r.Use(sealedgin.Middleware(m)) // before the routes: Gin applies Use only to routes registered after it
 //	r.POST("/login/:name", func(c *gin.Context) {
-//		m.Put(c.Request.Context(), Session{Name: c.Param("name")})
-//		m.Renew(c.Request.Context())
+//		sealedgin.Put(c, m, Session{Name: c.Param("name")})
+//		sealedgin.Renew(c, m)
 //		c.Status(http.StatusNoContent)
 //	})
 //	r.GET("/me", sealedgin.Require(m), func(c *gin.Context) {
-//		s, _ := m.Get(c.Request.Context())
+//		s, _ := sealedgin.Get(c, m)
 //		c.JSON(http.StatusOK, s)
 //	})
 //
-// With Engine.ContextWithFallback set, the *gin.Context itself can be
-// passed to the Manager (m.Get(c)), since its Value falls back to the
-// request's context.
+// The middleware puts the session in the request's context,
+// c.Request.Context(), which is what the helpers read; code that holds only
+// a context.Context (a service layer, a template helper) takes
+// c.Request.Context() and uses the Manager's methods. A helper called on a
+// route the middleware did not run for panics with a message that says so.
+//
+// Do not pass the *gin.Context itself to the Manager (m.Get(c), m.Put(c,
+// v)). It compiles, since *gin.Context implements context.Context, but by
+// default its Value does not consult c.Request.Context(), so the Manager
+// cannot see the session: m.Get(c) reports no session and m.Put(c, v)
+// panics. It works only with Engine.ContextWithFallback set to true, which
+// makes Value (and Deadline, Done and Err) fall back to the request's
+// context. The middleware cannot change that for you: Gin's Value answers
+// only string keys from c.Keys before the fallback.
 //
 // The session cookie is added to the response when Gin actually writes the
 // headers: at the first body write, Flush (so c.Stream works), Hijack or
@@ -37,9 +49,11 @@ import (
 )
 
 // Middleware returns Gin middleware that makes m's session available to
-// the rest of the chain through c.Request.Context() and writes the session
-// cookie, if the session changed, just before the response headers go out.
-// It never buffers the body.
+// the rest of the chain through c.Request.Context(), where the helpers
+// ([Get], [Put] and the others) find it, and writes the session cookie, if
+// the session changed, just before the response headers go out. It never
+// buffers the body. Like any Gin middleware, it runs only for routes
+// registered after it was added with Use.
 func Middleware[T any](m *sealed.Manager[T]) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		orig := c.Writer
@@ -54,7 +68,7 @@ func Middleware[T any](m *sealed.Manager[T]) gin.HandlerFunc {
 
 // Require returns Gin middleware that aborts with 401 Unauthorized unless
 // the request has a valid session of m. It must run after [Middleware].
-// For another response, write your own with m.Info or m.Get.
+// For another response, write your own with [Info] or [Get].
 func Require[T any](m *sealed.Manager[T]) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if _, ok := m.Info(c.Request.Context()); !ok {
