@@ -3,10 +3,12 @@ package sealed_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,5 +96,70 @@ func TestErrorsPrefixOnce(t *testing.T) {
 	errs := f.hook.take()
 	if len(errs) != 1 || strings.Count(errs[0].Error(), "sealed: ") != 1 {
 		t.Errorf("OnError = %v, want one error with one prefix", errs)
+	}
+}
+
+// levelRecorder is a slog.Handler that records each record's level.
+type levelRecorder struct {
+	mu     sync.Mutex
+	levels []slog.Level
+}
+
+func (h *levelRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (h *levelRecorder) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	h.levels = append(h.levels, r.Level)
+	h.mu.Unlock()
+	return nil
+}
+func (h *levelRecorder) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *levelRecorder) WithGroup(string) slog.Handler      { return h }
+
+// Without OnError, cookies under an unknown key or failing authentication
+// are logged at Warn (a fleet logging everyone out must show), expiry and
+// garbage at Debug.
+func TestDefaultLogLevels(t *testing.T) {
+	rec := new(levelRecorder)
+	prev := slog.Default()
+	slog.SetDefault(slog.New(rec))
+	defer slog.SetDefault(prev)
+
+	clk := newClock()
+	m, err := sealed.New(mwRing(t, mwKey(t, "k1", 1)), sealed.JSON[sess](), sealed.Options{Now: clk.Now, Lifetime: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := sealed.New(mwRing(t, mwKey(t, "k2", 2)), sealed.JSON[sess](), sealed.Options{Now: clk.Now})
+	sameID, _ := sealed.New(mwRing(t, mwKey(t, "k1", 3)), sealed.JSON[sess](), sealed.Options{Now: clk.Now})
+	cookie := func(m *sealed.Manager[sess]) string {
+		ctx := m.LoadHeader(context.Background(), http.Header{})
+		m.Put(ctx, sess{User: "a"})
+		h := http.Header{}
+		if err := m.SaveHeader(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		return strings.SplitN(strings.SplitN(h.Get("Set-Cookie"), ";", 2)[0], "=", 2)[1]
+	}
+	good := cookie(m)
+	for _, tc := range []struct {
+		name  string
+		value string
+		later time.Duration
+		want  slog.Level
+	}{
+		{"unknown key", cookie(other), 0, slog.LevelWarn},
+		{"authentication failed", cookie(sameID), 0, slog.LevelWarn},
+		{"garbage", "not-a-cookie", 0, slog.LevelDebug},
+		{"expired", good, 2 * time.Hour, slog.LevelDebug},
+	} {
+		clk.Add(tc.later)
+		rec.levels = nil
+		ctx := m.LoadHeader(context.Background(), http.Header{"Cookie": {"session=" + tc.value}})
+		if _, ok := m.Get(ctx); ok {
+			t.Errorf("%s: a session", tc.name)
+		}
+		if len(rec.levels) != 1 || rec.levels[0] != tc.want {
+			t.Errorf("%s: logged at %v, want %v", tc.name, rec.levels, tc.want)
+		}
 	}
 }

@@ -126,9 +126,12 @@ type Options struct {
 	// on without a session), sessions too large to save (ErrTooLarge; the
 	// previous cookie is left intact), encoding failures, and changes made
 	// after the headers were written (ErrHeadersWritten). ctx is the
-	// request's context. Zero value (nil): invalid cookies are logged at
-	// Debug level and the other errors at Error level with slog.Default.
-	// Errors never contain key material or session data.
+	// request's context. Zero value (nil): errors are logged with
+	// slog.Default: cookies under an unknown key or failing authentication
+	// (ErrUnknownKey, ErrInvalid) at Warn level, since they point to a
+	// deployment mistake or an attack; other invalid cookies, such as
+	// expired ones, at Debug; the other errors at Error. Errors never
+	// contain key material or session data.
 	OnError func(ctx context.Context, err error)
 
 	// Unauthorized responds to requests rejected by Require. Zero value:
@@ -506,9 +509,38 @@ func (m *Manager[T]) Renew(ctx context.Context) {
 // Require returns middleware that serves next only for requests with a
 // valid session, and Options.Unauthorized (by default a plain 401) for the
 // others. Used outside Handler, it installs Handler itself.
+//
+// Require admits any session, and a session is not a login: an anonymous
+// visitor who was given a session for a CSRF token, a cart or a flash
+// message passes it. To guard what only signed-in users may see, use
+// [Manager.RequireFunc] with a predicate that says what "signed in" means
+// for T.
 func (m *Manager[T]) Require(next http.Handler) http.Handler {
+	return m.require(nil, next)
+}
+
+// RequireFunc returns middleware like [Manager.Require] that serves next
+// only for requests whose session satisfies allow, for example
+//
+//	signedIn := sessions.RequireFunc(func(s Session) bool { return s.UserID != 0 })
+//	mux.Handle("GET /account", signedIn(account))
+//
+// allow is called with the session of each request that has one, outside
+// any lock; it must not call the Manager. Requests without a session, or
+// whose session allow rejects, get Options.Unauthorized.
+func (m *Manager[T]) RequireFunc(allow func(T) bool) func(http.Handler) http.Handler {
+	if allow == nil {
+		panic("sealed: Manager.RequireFunc: nil predicate")
+	}
+	return func(next http.Handler) http.Handler { return m.require(allow, next) }
+}
+
+// require serves next for requests with a session that allow (nil: any)
+// accepts, and Options.Unauthorized for the others, installing Handler
+// when the request is not already inside it.
+func (m *Manager[T]) require(allow func(T) bool, next http.Handler) http.Handler {
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !m.has(r.Context()) {
+		if !m.admits(r.Context(), allow) {
 			if m.unauth != nil {
 				m.unauth.ServeHTTP(w, r)
 			} else {
@@ -528,18 +560,15 @@ func (m *Manager[T]) Require(next http.Handler) http.Handler {
 	})
 }
 
-// has reports whether ctx carries a valid session, without copying it.
-func (m *Manager[T]) has(ctx context.Context) bool {
-	s, ok := ctx.Value(m.key).(*state[T])
-	if !ok {
-		return false
+// admits reports whether ctx carries a valid session that allow (nil: any)
+// accepts.
+func (m *Manager[T]) admits(ctx context.Context, allow func(T) bool) bool {
+	if allow == nil {
+		_, has := m.Info(ctx)
+		return has
 	}
-	s.mu.Lock()
-	err := s.load(ctx)
-	has := s.has
-	s.mu.Unlock()
-	m.reportLoad(ctx, err)
-	return has
+	v, has := m.Get(ctx)
+	return has && allow(v)
 }
 
 // modify loads the session, applies f and marks the session to be written.
@@ -568,15 +597,21 @@ func (m *Manager[T]) reportLoad(ctx context.Context, err error) {
 }
 
 // report passes err to OnError or, without one, logs it: server-side faults
-// at Error level, invalid cookies (routine: every expired session) at Debug.
+// at Error level; cookies under an unknown key or failing authentication at
+// Warn, because a fleet that logs everyone out (a key missing from one
+// instance, another application's cookie) must show up in the logs; other
+// invalid cookies, which are routine (every expired session), at Debug.
 func (m *Manager[T]) report(ctx context.Context, err error, fault bool) {
 	if m.onError != nil {
 		m.onError(ctx, err)
 		return
 	}
 	level := slog.LevelDebug
-	if fault {
+	switch {
+	case fault:
 		level = slog.LevelError
+	case errors.Is(err, ErrUnknownKey) || errors.Is(err, ErrInvalid):
+		level = slog.LevelWarn
 	}
 	slog.Default().Log(ctx, level, "sealed session", "cookie", m.name, "err", err)
 }

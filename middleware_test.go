@@ -947,6 +947,45 @@ func TestManagerRequire(t *testing.T) {
 	}
 }
 
+// Require admits any session; RequireFunc admits only sessions its
+// predicate accepts, so an anonymous visitor holding just a CSRF token does
+// not reach a signed-in route.
+func TestManagerRequireFunc(t *testing.T) {
+	f := newFixture(t, sealed.Options{})
+	signedIn := f.m.RequireFunc(func(s sess) bool { return s.User != "" })
+	secret := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, _ := f.m.Get(r.Context())
+		io.WriteString(w, "hello "+v.User)
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/", f.app())
+	mux.Handle("/any", f.m.Require(secret))
+	mux.Handle("/user", signedIn(secret))
+	for name, h := range map[string]http.Handler{"inside Handler": f.m.Handler(mux), "standalone": mux} {
+		t.Run(name, func(t *testing.T) {
+			c := newClient(t, h)
+			if resp := c.do("GET", "/user"); resp.StatusCode != 401 {
+				t.Errorf("without a session: %d", resp.StatusCode)
+			}
+			c.do("POST", "/put?user=") // an anonymous session, as for a CSRF token
+			if _, ok := c.cookies["session"]; !ok {
+				t.Fatal("no anonymous session")
+			}
+			if resp := c.do("GET", "/any"); resp.StatusCode != 200 {
+				t.Errorf("Require with an anonymous session: %d", resp.StatusCode)
+			}
+			if resp := c.do("GET", "/user"); resp.StatusCode != 401 {
+				t.Errorf("RequireFunc with an anonymous session: %d, want 401", resp.StatusCode)
+			}
+			c.do("POST", "/put?user=alice")
+			if got := c.body("GET", "/user"); got != "hello alice" {
+				t.Errorf("RequireFunc signed in: %q", got)
+			}
+			f.hook.expectNone(t)
+		})
+	}
+}
+
 func TestManagerLoadSave(t *testing.T) {
 	f := newFixture(t, sealed.Options{})
 	// A serverless-style handler: build the context from the request's

@@ -50,8 +50,10 @@ func newServer(keys sealed.KeySource) (http.Handler, error) {
 		m.Renew(r.Context()) // a login starts a new session: new issue time and deadline
 		writeJSON(w, http.StatusOK, map[string]string{"created": name})
 	})
-	// Require answers 401 Unauthorized when there is no valid session.
-	mux.Handle("GET /whoami", m.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// RequireFunc answers 401 Unauthorized unless there is a valid session
+	// that the predicate accepts: here, one with a name, i.e. a login.
+	signedIn := m.RequireFunc(func(s Session) bool { return s.Name != "" })
+	mux.Handle("GET /whoami", signedIn(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := m.Get(r.Context())
 		writeJSON(w, http.StatusOK, s)
 	})))

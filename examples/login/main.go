@@ -8,6 +8,9 @@
 //     shown once after a redirect;
 //   - Renew on login, so the signed-in session starts a new lifetime and
 //     nothing from the anonymous session's cookie stays valid as a login;
+//   - a page for signed-in users only, guarded by Manager.RequireFunc with a
+//     predicate (a session alone is not a login: the form's CSRF token
+//     gives every visitor one);
 //   - logout, which expires the cookie in this browser;
 //   - an idle timeout (the session ends after -idle without a request) and
 //     an absolute lifetime (it ends -lifetime after login, however active).
@@ -66,17 +69,27 @@ type server struct {
 // the session's lifetime and idle timeout (and, in tests, its clock).
 func newServer(keys sealed.KeySource, opts sealed.Options) (http.Handler, error) {
 	opts.SameSite = http.SameSiteLaxMode // the default; CSRF defence number one
+	var m *sealed.Manager[Session]
+	// Requests that RequireFunc turns away go to the login form.
+	opts.Unauthorized = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.Flash(r.Context(), "Please sign in.")
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	})
 	m, err := sealed.New(keys, sealed.JSON[Session](), opts)
 	if err != nil {
 		return nil, err
 	}
 	s := &server{m: m, opts: opts}
+	// A session is not a login: every visitor who opens the login form has
+	// one, holding only a CSRF token. Pages for signed-in users say so with
+	// a predicate; m.Require alone would admit those anonymous sessions.
+	signedIn := m.RequireFunc(func(sess Session) bool { return sess.User != "" })
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("GET /login", s.loginForm)
 	mux.HandleFunc("POST /login", s.checkCSRF(s.login))
 	mux.HandleFunc("POST /logout", s.checkCSRF(s.logout))
-	mux.HandleFunc("GET /account", s.requireUser(s.account))
+	mux.Handle("GET /account", signedIn(http.HandlerFunc(s.account)))
 	return m.Handler(mux), nil
 }
 
@@ -105,19 +118,6 @@ func (s *server) checkCSRF(next http.HandlerFunc) http.HandlerFunc {
 		sent := r.PostFormValue("csrf")
 		if !ok || sess.CSRF == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(sess.CSRF)) != 1 {
 			http.Error(w, "Forbidden: invalid or missing CSRF token; reload the page and try again", http.StatusForbidden)
-			return
-		}
-		next(w, r)
-	}
-}
-
-// requireUser serves next only to signed-in users and sends the others to
-// the login form.
-func (s *server) requireUser(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if sess, ok := s.m.Get(r.Context()); !ok || sess.User == "" {
-			s.m.Flash(r.Context(), "Please sign in.")
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
 		next(w, r)
