@@ -163,3 +163,19 @@ func TestDefaultLogLevels(t *testing.T) {
 		}
 	}
 }
+
+// Put with a context that is not the request's (a router's own context)
+// panics with a message that names the likely cause, not only "install the
+// middleware", which the user has already done.
+func TestPanicNamesTheCause(t *testing.T) {
+	f := newFixture(t, sealed.Options{})
+	defer func() {
+		msg, _ := recover().(string)
+		for _, want := range []string{"Manager.Put", "Manager.Handler", "c.Request.Context()", "ContextWithFallback"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("panic %q does not mention %q", msg, want)
+			}
+		}
+	}()
+	f.m.Put(context.Background(), sess{})
+}

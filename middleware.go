@@ -575,7 +575,10 @@ func (m *Manager[T]) admits(ctx context.Context, allow func(T) bool) bool {
 func (m *Manager[T]) modify(ctx context.Context, op string, f func(*state[T])) {
 	s, ok := ctx.Value(m.key).(*state[T])
 	if !ok {
-		panic("sealed: Manager." + op + ": no session in context; wrap the handler with Manager.Handler or use Manager.Load")
+		panic("sealed: Manager." + op + ": no session in this context. Wrap the handler with Manager.Handler (or use Manager.Load); " +
+			"if it is wrapped, the context passed is not the request's: with Gin pass c.Request.Context() " +
+			"(a *gin.Context finds the session only with Engine.ContextWithFallback), with Echo c.Request().Context(), " +
+			"or use the adapter's helpers (sealedgin.Put(c, m, v), ...)")
 	}
 	s.mu.Lock()
 	err := s.load(ctx)
