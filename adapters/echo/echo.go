@@ -1,21 +1,29 @@
 // Package sealedecho connects sealed sessions to the Echo web framework,
 // version 5 (github.com/labstack/echo/v5).
 //
-// Install [Middleware] with e.Use or on a group, then use the Manager's
-// methods with the request's context:
+// Install [Middleware] with e.Use or on a group, then reach the session with
+// this package's helpers, which take the *echo.Context: [Get], [Info],
+// [Put], [Update], [Destroy], [Renew], [Flash] and [Flashes].
 //
 //	m, err := sealed.New(keys, sealed.JSON[Session](), sealed.Options{})
 //	e := echo.New()
 //	e.Use(sealedecho.Middleware(m))
 //	e.POST("/login/:name", func(c *echo.Context) error {
-//		m.Put(c.Request().Context(), Session{Name: c.Param("name")})
-//		m.Renew(c.Request().Context())
+//		sealedecho.Put(c, m, Session{Name: c.Param("name")})
+//		sealedecho.Renew(c, m)
 //		return c.NoContent(http.StatusNoContent)
 //	})
 //	e.GET("/me", func(c *echo.Context) error {
-//		s, _ := m.Get(c.Request().Context())
+//		s, _ := sealedecho.Get(c, m)
 //		return c.JSON(http.StatusOK, s)
 //	}, sealedecho.Require(m))
+//
+// The middleware puts the session in the request's context,
+// c.Request().Context(), which is what the helpers read; code that holds
+// only a context.Context takes c.Request().Context() and uses the Manager's
+// methods. In Echo v5, *echo.Context is not a context.Context, so passing
+// it to the Manager (m.Get(c)) does not compile. A helper called on a route
+// the middleware did not run for panics with a message that says so.
 //
 // The cookie is written into the response header at the first
 // WriteHeader, Write or Flush of c.Response(), like [sealed.Manager.Handler],
@@ -32,9 +40,10 @@ import (
 )
 
 // Middleware returns Echo middleware that makes m's session available to
-// the next handlers through c.Request().Context() and writes the session
-// cookie, if the session changed, just before the response headers go out.
-// It never buffers the body; c.Response() still unwraps to *echo.Response
+// the next handlers through c.Request().Context(), where the helpers
+// ([Get], [Put] and the others) find it, and writes the session cookie, if
+// the session changed, just before the response headers go out. It never
+// buffers the body; c.Response() still unwraps to *echo.Response
 // (echo.UnwrapResponse) and passes Flush and Hijack through.
 func Middleware[T any](m *sealed.Manager[T]) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
