@@ -147,6 +147,41 @@ func readJWKSFile(path string) (*sealed.KeyRing, error) {
 	return r, nil
 }
 
+// keyFilePerm returns the permission bits of the file at path, following
+// symbolic links (a link's own mode means nothing).
+func keyFilePerm(path string) (os.FileMode, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	if !fi.Mode().IsRegular() {
+		return 0, fmt.Errorf("%s is not a regular file", path)
+	}
+	return fi.Mode().Perm(), nil
+}
+
+// looseModeText says who besides the owner may use a key file with
+// permissions perm, for a message about it.
+func looseModeText(perm os.FileMode) string {
+	switch group, other := perm&0o070 != 0, perm&0o007 != 0; {
+	case group && other:
+		return "its group and all other users have access to the secret keys"
+	case group:
+		return "its group has access to the secret keys"
+	default:
+		return "all other users have access to the secret keys"
+	}
+}
+
+// shellQuote quotes s for a POSIX shell when it needs quoting, so a printed
+// command can be pasted as it is.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./,:@+=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 // writeFileAtomic replaces path with data so that a reader (a KeyFile
 // polling it) sees the old content or the new, never a mix: it writes a
 // temporary file in the same directory, syncs it, and renames it over the

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -145,7 +146,8 @@ func TestRotateThreeSteps(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "keys.json")
 	mustRun(t, "keygen", "--id", "k1", "--out", path)
-	if err := os.Chmod(path, 0o640); err != nil {
+	// An owner-only mode other than keygen's 0600: every edit must keep it.
+	if err := os.Chmod(path, 0o400); err != nil {
 		t.Fatal(err)
 	}
 	k1 := sealed.FormatKeyRing(fileRing(t, path))
@@ -162,7 +164,7 @@ func TestRotateThreeSteps(t *testing.T) {
 	if !strings.HasPrefix(sealed.FormatKeyRing(r), k1+",") {
 		t.Fatal("add changed the existing key")
 	}
-	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o640 {
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o400 {
 		t.Fatalf("add changed the mode to %v", fi.Mode().Perm())
 	}
 	if e := mustFail(t, 1, "rotate", "add", path, "--id", "k2"); !strings.Contains(e, `already has a key "k2"`) {
@@ -192,7 +194,7 @@ func TestRotateThreeSteps(t *testing.T) {
 	if r := fileRing(t, path); r.String() != "sealed.KeyRing(k2)" {
 		t.Fatalf("after retire: %s", r)
 	}
-	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o640 {
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o400 {
 		t.Fatalf("mode after three edits: %v", fi.Mode().Perm())
 	}
 	if out := mustRun(t, "rotate", "list", path); out != "k2\tprimary: seals and opens\n" {
@@ -215,6 +217,122 @@ func TestRotateThreeSteps(t *testing.T) {
 	}
 	if e := mustFail(t, 1, "rotate", "add", filepath.Join(dir, "missing.json")); !strings.Contains(e, "no such file") {
 		t.Fatalf("missing file: %q", e)
+	}
+}
+
+// A key file its group or other users may read is refused unless --force
+// is given, with the chmod that fixes it; the file is left untouched and no
+// secret is printed. list only warns, and owner-only modes pass silently.
+func TestRotateKeyFileMode(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "keys.json")
+	mustRun(t, "keygen", "--id", "k1", "--out", path)
+	mustRun(t, "rotate", "add", path, "--id", "k2")
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := sealed.FormatKeyRing(fileRing(t, path)) // k1:...,k2:...
+	noSecret := func(what, out string) {
+		t.Helper()
+		for _, part := range strings.Split(secrets, ",") {
+			_, secret, _ := strings.Cut(part, ":")
+			if strings.Contains(out, secret) {
+				t.Errorf("%s shows a secret: %q", what, out)
+			}
+		}
+	}
+
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o604, 0o620} {
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{
+			{"rotate", "add", path, "--id", "k3"},
+			{"rotate", "promote", path, "k2"},
+			{"rotate", "retire", path, "k2"},
+		} {
+			code, out, errOut := sealedCLI(t, args...)
+			if code != 1 || out != "" {
+				t.Errorf("mode %04o, %s: exit %d, stdout %q; want a refusal", mode, args[1], code, out)
+			}
+			want := fmt.Sprintf("has mode %04o", mode)
+			if !strings.Contains(errOut, want) || !strings.Contains(errOut, "chmod 600 "+path) || !strings.Contains(errOut, "--force") {
+				t.Errorf("mode %04o, %s: stderr %q lacks %q, the chmod fix or --force", mode, args[1], errOut, want)
+			}
+			noSecret(args[1], errOut)
+			if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
+				t.Fatalf("mode %04o, %s: refused but changed the file", mode, args[1])
+			}
+			if fi, _ := os.Stat(path); fi.Mode().Perm() != mode {
+				t.Fatalf("mode %04o, %s: refused but changed the mode to %04o", mode, args[1], fi.Mode().Perm())
+			}
+		}
+		// list changes nothing: it warns and goes on.
+		code, out, errOut := sealedCLI(t, "rotate", "list", path)
+		if code != 0 || !strings.Contains(out, "k1\tprimary") || !strings.Contains(errOut, "warning") || !strings.Contains(errOut, "chmod 600 "+path) {
+			t.Errorf("mode %04o, list: exit %d, stdout %q, stderr %q", mode, code, out, errOut)
+		}
+		noSecret("list", out+errOut)
+	}
+
+	// --force edits it, keeps the mode and still says how to fix it.
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := sealedCLI(t, "rotate", "promote", path, "k2", "--force")
+	if code != 0 || !strings.Contains(out, "k2 (primary") || !strings.Contains(errOut, "warning") || !strings.Contains(errOut, "chmod 600 "+path) {
+		t.Fatalf("promote --force: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	noSecret("promote --force", out+errOut)
+	if r := fileRing(t, path); r.String() != "sealed.KeyRing(k2,k1)" {
+		t.Fatalf("after promote --force: %s", r)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o644 {
+		t.Fatalf("promote --force changed the mode to %04o", fi.Mode().Perm())
+	}
+
+	// After the chmod the usage text suggests, no flag is needed and
+	// nothing is said.
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"rotate", "retire", path, "k1"},
+		{"rotate", "add", path, "--id", "k3"},
+		{"rotate", "list", path},
+	} {
+		if code, _, errOut := sealedCLI(t, args...); code != 0 || errOut != "" {
+			t.Errorf("mode 0600, %s: exit %d, stderr %q", args[1], code, errOut)
+		}
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode after edits: %04o, want 0600", fi.Mode().Perm())
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("directory holds %d entries, want only the key file", len(ents))
+	}
+	if _, out, _ := sealedCLI(t, "rotate", "-help"); !strings.Contains(out, "--force") || !strings.Contains(out, "chmod 600") {
+		t.Errorf("usage does not document --force and the fix:\n%s", out)
+	}
+}
+
+// The files the key commands create are 0600 whatever the umask.
+func TestKeyFilesCreatedOwnerOnly(t *testing.T) {
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "keys.json")
+	mustRun(t, "keygen", "--id", "k1", "--out", path)
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("keygen --out with umask 0: %v, %v; want 0600", fi.Mode(), err)
+	}
+	mustRun(t, "rotate", "add", path, "--id", "k2")
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("rotate add with umask 0: %v, %v; want 0600", fi.Mode(), err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("directory holds %d entries, want only the key file", len(ents))
 	}
 }
 

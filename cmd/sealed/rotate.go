@@ -11,9 +11,9 @@ import (
 )
 
 const rotateUsage = `Usage:
-  sealed rotate add FILE [--id ID] [--secret-env VAR]
-  sealed rotate promote FILE ID
-  sealed rotate retire FILE ID
+  sealed rotate add FILE [--id ID] [--secret-env VAR] [--force]
+  sealed rotate promote FILE ID [--force]
+  sealed rotate retire FILE ID [--force]
   sealed rotate list FILE
 
 Edits the JWKS key file FILE for the three steps of a rolling rotation
@@ -33,10 +33,22 @@ never a mix.
            retired: promote another key first.
   list     print the key IDs and their roles (never the secrets).
 
-Flags for add:
-  --id ID           the new key's ID (default: k-YYYYMMDD-hhmmss-XXXX)
-  --secret-env VAR  take the secret (32 bytes, base64url) from environment
-                    variable VAR instead of generating one
+The key file holds secrets: only its owner should have access (mode 0600,
+as 'sealed keygen --out' creates it, or 0400). add, promote and retire
+refuse a file whose group or other users have any access, and say how to
+fix it:
+
+  chmod 600 FILE
+
+list only warns about such a file.
+
+Flags:
+  --id ID           add: the new key's ID (default: k-YYYYMMDD-hhmmss-XXXX)
+  --secret-env VAR  add: take the secret (32 bytes, base64url) from
+                    environment variable VAR instead of generating one
+  --force           edit a file that its group or other users may access,
+                    keeping its mode (for example 0640 for servers that
+                    read the keys through a group), with a warning
 `
 
 var rotateCommand = command{summary: "add, promote or retire a key in a JWKS file", run: runRotate}
@@ -45,6 +57,7 @@ func runRotate(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("rotate", stderr)
 	id := fs.String("id", "", "")
 	secretEnv := fs.String("secret-env", "", "")
+	force := fs.Bool("force", false, "")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagExit(err, rotateUsage, stdout, stderr)
@@ -69,6 +82,22 @@ func runRotate(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "rotate", rotateUsage, "--id and --secret-env are flags of add; %s takes the ID as an argument", action)
 	}
 	file := pos[0]
+	// Check the mode before reading the secrets: a key file that others
+	// may read is already a leak, and editing it would keep it one.
+	perm, err := keyFilePerm(file)
+	if err != nil {
+		return failure(stderr, "rotate "+action, err)
+	}
+	if perm&0o077 != 0 {
+		switch {
+		case action == "list":
+			fmt.Fprintf(stderr, "sealed rotate list: warning: %s has mode %04o: %s; only the owner should have any: chmod 600 %s\n", file, perm, looseModeText(perm), shellQuote(file))
+		case *force:
+			fmt.Fprintf(stderr, "sealed rotate %s: warning: %s has mode %04o (kept: --force): %s; only the owner should have any: chmod 600 %s\n", action, file, perm, looseModeText(perm), shellQuote(file))
+		default:
+			return failure(stderr, "rotate "+action, fmt.Errorf("%s has mode %04o: %s, and this edit would keep that mode; fix it with: chmod 600 %s (or pass --force to edit it anyway, keeping mode %04o)", file, perm, looseModeText(perm), shellQuote(file), perm))
+		}
+	}
 	ring, err := readJWKSFile(file)
 	if err != nil {
 		return failure(stderr, "rotate "+action, err)
