@@ -2,28 +2,14 @@ package sealed
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"iter"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
-)
 
-// Middleware payload, version 1 (docs/FORMAT-middleware.md). It is the
-// plaintext the Manager seals:
-//
-//	version(1) | flags(1) | issued(8) | deadline(8) | refreshed(8) |
-//	flash count (uvarint) | { length (uvarint) | message }* | codec bytes
-//
-// Times are Unix seconds, big-endian. Flag bit 0 says a session value is
-// present (the codec bytes); without it the cookie carries only flashes.
-const (
-	payloadVersion   = 1
-	payloadHasValue  = 1 << 0
-	payloadHeaderLen = 1 + 1 + 8 + 8 + 8
+	"github.com/sealedcookie/sealed/internal/format"
 )
 
 // load reads and opens the request's session cookies, once. It runs with
@@ -34,198 +20,96 @@ func (s *state[T]) load(ctx context.Context) error {
 		return nil
 	}
 	s.loaded = true
-	m := s.m
-	var chunks [maxChunkBudget]string
-	var plain string
-	for _, line := range s.hdr["Cookie"] {
-		for len(line) > 0 {
-			var part string
-			part, line, _ = strings.Cut(line, ";")
-			name, val, ok := strings.Cut(part, "=")
-			if !ok {
-				continue
-			}
-			name = strings.TrimSpace(name)
-			if !strings.HasPrefix(name, m.name) {
-				continue
-			}
-			val = strings.TrimSpace(val)
-			if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' {
-				val = val[1 : len(val)-1]
-			}
-			if len(name) == len(m.name) {
-				if !s.plain { // the first is the most specific (RFC 6265 5.4)
-					s.plain, plain = true, val
-				}
-				continue
-			}
-			i, ok := chunkIndex(name[len(m.name):])
-			if !ok || s.chunks&(1<<i) != 0 {
-				continue
-			}
-			s.chunks |= 1 << i
-			if int(i) < len(chunks) {
-				chunks[i] = val
-			}
-		}
-	}
-	if !s.plain && s.chunks == 0 {
+	var c format.Cookies
+	c.Read(s.hdr["Cookie"], s.m.name)
+	s.plain, s.chunks = c.HasPlain, c.Carried
+	if !c.Any() {
 		return nil // no session
 	}
-	err := s.open(ctx, plain, &chunks)
-	if err != nil {
+	if err := s.open(ctx, &c); err != nil {
 		var zero T
 		s.val, s.has, s.flashes, s.issued, s.deadline = zero, false, nil, 0, 0
 		s.dirty = true // clear the bad cookies
-		return wrap(err, "session cookie %q", m.name)
+		return wrap(err, "session cookie %q", s.m.name)
 	}
 	return nil
 }
 
-// chunkIndex parses a chunk suffix ".N" (decimal, no leading zeros, N < 64).
-func chunkIndex(suffix string) (uint, bool) {
-	if len(suffix) < 2 || len(suffix) > 3 || suffix[0] != '.' || (suffix[1] == '0' && len(suffix) > 2) {
-		return 0, false
-	}
-	n := uint(0)
-	for _, c := range []byte(suffix[1:]) {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + uint(c-'0')
-	}
-	return n, n < 64
-}
-
-// open assembles the sealed value from the carried cookies, opens it and
-// decodes the payload into s.
-func (s *state[T]) open(ctx context.Context, plain string, chunks *[maxChunkBudget]string) error {
+// open opens the sealed value the cookies carry, checks the payload's
+// expiry, decodes it into s and runs Validate.
+func (s *state[T]) open(ctx context.Context, c *format.Cookies) error {
 	m := s.m
-	value, sealedName := plain, m.name
-	truncated, missing := false, 0
-	if !s.plain {
-		// Chunks 0..n-1 form the value: every chunk but the last is as long
-		// as chunk 0, so the run ends at the first shorter chunk and any
-		// stale chunk after it is ignored (and expired on the next write).
-		if s.chunks&1 == 0 {
-			return fmt.Errorf("%w: %s", ErrMalformed, missingChunk(m.name, 0))
-		}
-		full, n := len(chunks[0]), 1
-		for n < 64 && s.chunks&(1<<n) != 0 && len(chunks[n-1]) == full {
-			if n >= m.budget {
-				return fmt.Errorf("%w: more than %d chunks", ErrTooLarge, m.budget)
-			}
-			n++
-		}
-		// Writers never end on a full chunk (chunkLayout), so a run that
-		// ends on one lacks its last chunk: the client or a proxy cut the
-		// Cookie header. Values written before that rule may still end on
-		// a full chunk, so try to open the run before saying so.
-		truncated = len(chunks[n-1]) == full
-		var b strings.Builder
-		b.Grow(n * full)
-		for _, c := range chunks[:n] {
-			b.WriteString(c)
-		}
-		value, sealedName = b.String(), chunkedName(m.name, n)
-		missing = n
-	}
 	p := encodeBuf.Get().(*[]byte)
 	defer putEncodeBuf(p)
-	b, info, err := m.sealer.AppendOpen((*p)[:0], sealedName, value)
+	b, info, err := m.openCookies(c, (*p)[:0])
 	*p = b
 	if err != nil {
-		if truncated && (errors.Is(err, ErrInvalid) || errors.Is(err, ErrMalformed)) {
-			return fmt.Errorf("%w: %s", ErrMalformed, missingChunk(m.name, missing))
-		}
 		return err
 	}
-	if len(b) < payloadHeaderLen+1 || b[0] != payloadVersion || b[1]&^payloadHasValue != 0 {
-		return fmt.Errorf("%w: not a version %d session payload", ErrMalformed, payloadVersion)
+	pl, err := format.ParsePayload(b)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	issued := int64(binary.BigEndian.Uint64(b[2:]))
-	deadline := int64(binary.BigEndian.Uint64(b[10:]))
-	refreshed := int64(binary.BigEndian.Uint64(b[18:]))
 	now := m.now().Unix()
-	graced := now - m.skew // the sealer allows the same grace
+	if err := m.checkExpiry(now, pl.Deadline, pl.Refreshed); err != nil {
+		return err
+	}
+	if pl.HasValue {
+		if err := m.codec.Decode(pl.Value, &s.val); err != nil {
+			var zero T
+			s.val = zero
+			return fmt.Errorf("%w: session does not decode as the Manager's type (%s)", ErrMalformed, codecFailure(err))
+		}
+	}
+	s.has, s.flashes = pl.HasValue, pl.Flashes
+	s.issued, s.deadline, s.refreshed, s.keyID = pl.Issued, pl.Deadline, pl.Refreshed, info.KeyID
+	if s.has && m.Validate != nil {
+		if err := m.Validate(ctx, s.val, s.info()); err != nil {
+			return fmt.Errorf("%w: %w", ErrRejected, err)
+		}
+	}
+	if info.Stale || (m.idle > 0 && now-pl.Refreshed >= m.refresh) {
+		s.dirty = true // upgrade to the primary key, or slide the idle window
+	}
+	return nil
+}
+
+// openCookies assembles the sealed value from the carried cookies and
+// appends its plaintext to dst.
+func (m *Manager[T]) openCookies(c *format.Cookies, dst []byte) ([]byte, Info, error) {
+	value, sealedName, missing, err := c.Value(m.name, m.budget)
+	var tooMany *format.TooManyChunksError
+	switch {
+	case errors.As(err, &tooMany):
+		return dst, Info{}, fmt.Errorf("%w: %w", ErrTooLarge, err)
+	case err != nil:
+		return dst, Info{}, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	b, info, err := m.sealer.AppendOpen(dst, sealedName, value)
+	if err != nil && missing != nil && (errors.Is(err, ErrInvalid) || errors.Is(err, ErrMalformed)) {
+		err = fmt.Errorf("%w: %w", ErrMalformed, missing)
+	}
+	return b, info, err
+}
+
+// checkExpiry applies the payload's absolute deadline and the idle timeout,
+// with the same grace (ClockSkew) the sealer allows.
+func (m *Manager[T]) checkExpiry(now, deadline, refreshed int64) error {
+	graced := now - m.skew
 	if graced >= deadline {
 		return fmt.Errorf("%w: absolute deadline %s passed", ErrExpired, time.Unix(deadline, 0).UTC().Format(time.RFC3339))
 	}
 	if m.idle > 0 && graced >= refreshed+m.idle {
 		return fmt.Errorf("%w: idle since %s", ErrExpired, time.Unix(refreshed, 0).UTC().Format(time.RFC3339))
 	}
-	rest := b[payloadHeaderLen:]
-	count, k := binary.Uvarint(rest)
-	if k <= 0 || count > uint64(len(rest)) {
-		return fmt.Errorf("%w: bad flash count", ErrMalformed)
-	}
-	rest = rest[k:]
-	var flashes []string
-	for range count {
-		l, k := binary.Uvarint(rest)
-		if k <= 0 || l > uint64(len(rest)-k) {
-			return fmt.Errorf("%w: bad flash message", ErrMalformed)
-		}
-		flashes = append(flashes, string(rest[k:k+int(l)]))
-		rest = rest[k+int(l):]
-	}
-	has := b[1]&payloadHasValue != 0
-	if has {
-		if err := m.codec.Decode(rest, &s.val); err != nil {
-			var zero T
-			s.val = zero
-			return fmt.Errorf("%w: session does not decode as the Manager's type (%s)", ErrMalformed, codecFailure(err))
-		}
-	} else if len(rest) != 0 {
-		return fmt.Errorf("%w: trailing data after flashes", ErrMalformed)
-	}
-	s.has, s.flashes = has, flashes
-	s.issued, s.deadline, s.refreshed, s.keyID = issued, deadline, refreshed, info.KeyID
-	if has && m.Validate != nil {
-		if err := m.Validate(ctx, s.val, s.info()); err != nil {
-			return fmt.Errorf("%w: %w", ErrRejected, err)
-		}
-	}
-	if info.Stale || (m.idle > 0 && now-refreshed >= m.refresh) {
-		s.dirty = true // upgrade to the primary key, or slide the idle window
-	}
 	return nil
 }
-
-// missingChunk describes a chunk absent from the request.
-func missingChunk(name string, i int) string {
-	return fmt.Sprintf("chunk %s.%d missing: Cookie header truncated?", name, i)
-}
-
-// chunkLayout returns how a sealed value of total characters is stored: in
-// n chunks of size characters each but the last, which is shorter, or in
-// one unchunked cookie (n = 0) when it fits. The last chunk is never full:
-// a reader ends the value at the first chunk shorter than chunk 0, so a
-// full last chunk would let a leftover chunk of an older, longer session
-// join it. When total is a multiple of chunkSize, the chunks are one
-// character shorter instead.
-func chunkLayout(total, chunkSize int) (n, size int) {
-	if total <= chunkSize {
-		return 0, total
-	}
-	size = chunkSize
-	if total%size == 0 {
-		size--
-	}
-	return (total + size - 1) / size, size
-}
-
-// chunkedName is the name a session split into n chunks is sealed for, which
-// authenticates the chunk count.
-func chunkedName(name string, n int) string { return name + "#" + strconv.Itoa(n) }
 
 // write adds the Set-Cookie lines for s to h: the sealed session (or flash
 // messages), and expiring cookies for every carried cookie not overwritten.
 // On error h is left untouched. It runs with s.mu held.
 func (m *Manager[T]) write(h http.Header, s *state[T]) error {
 	now := m.now().Unix()
-	var set []string // Set-Cookie lines
-	n := 0           // chunks written; 0: the plain cookie, if anything
 	live := s.has || len(s.flashes) > 0
 	if live && s.issued == 0 { // flash messages without a session
 		s.renew()
@@ -234,123 +118,144 @@ func (m *Manager[T]) write(h http.Header, s *state[T]) error {
 	if m.idle > 0 {
 		exp = min(exp, now+m.idle)
 	}
-	if live && exp > now {
+	live = live && exp > now
+	var set []string // Set-Cookie lines
+	n := 0           // chunks written; 0: the unchunked cookie, if live
+	if live {
 		p := encodeBuf.Get().(*[]byte)
 		defer putEncodeBuf(p)
-		b := append((*p)[:0], payloadVersion, 0)
-		if s.has {
-			b[1] = payloadHasValue
-		}
-		b = binary.BigEndian.AppendUint64(b, uint64(s.issued))
-		b = binary.BigEndian.AppendUint64(b, uint64(s.deadline))
-		b = binary.BigEndian.AppendUint64(b, uint64(now))
-		b = binary.AppendUvarint(b, uint64(len(s.flashes)))
-		for _, f := range s.flashes {
-			b = binary.AppendUvarint(b, uint64(len(f)))
-			b = append(b, f...)
-		}
+		b, err := m.encodePayload((*p)[:0], s, now)
 		*p = b
-		if s.has {
-			var err error
-			b, err = m.codec.Append(b, &s.val)
-			*p = b
-			if err != nil {
-				return fmt.Errorf("sealed: session cookie %q: session does not encode (%s)", m.name, codecFailure(err))
-			}
-		}
-		// The sealed name carries the chunk count, so the count must be
-		// known before sealing. Uncompressed, the length follows from the
-		// plaintext's; compressed, it is known only once sealed: seal
-		// under the plain name, and if that needs chunks, seal again under
-		// the chunked name (DEFLATE is deterministic: same length).
-		compressing := m.sealer.CompressAbove > 0 && len(b) >= m.sealer.CompressAbove
-		size := m.chunkSize
-		if !compressing {
-			total := EncodedLen(len(b))
-			if n, size = chunkLayout(total, m.chunkSize); n > m.budget {
-				return m.overBudget(len(b), total)
-			}
+		if err != nil {
+			return err
 		}
 		q := encodeBuf.Get().(*[]byte)
 		defer putEncodeBuf(q)
-		seal := func(n int) ([]byte, error) {
-			name := m.name
-			if n > 0 {
-				name = chunkedName(m.name, n)
-			}
-			out, err := m.sealer.AppendSeal((*q)[:0], name, b, time.Unix(exp, 0))
-			*q = out
-			if err != nil {
-				return nil, wrap(err, "session cookie %q", m.name)
-			}
-			return out, nil
-		}
-		out, err := seal(n)
+		out, chunks, size, err := m.seal((*q)[:0], b, exp)
+		*q = out
 		if err != nil {
 			return err
 		}
-		if compressing && len(out) > m.chunkSize {
-			total := len(out)
-			if n, size = chunkLayout(total, m.chunkSize); n > m.budget {
-				return m.overBudget(len(b), total)
-			}
-			if out, err = seal(n); err != nil {
-				return err
-			}
-			if len(out) != total { // cannot happen: DEFLATE is deterministic
-				return fmt.Errorf("sealed: session cookie %q: compressed length changed between seals", m.name)
-			}
-		}
-		maxAge := 0
-		if !m.browser {
-			maxAge = int(exp - now)
-		}
-		if n == 0 {
-			line, err := m.setCookie(m.name, string(out), maxAge)
-			if err != nil {
-				return err
-			}
-			set = append(set, line)
-		}
-		for i := range n {
-			line, err := m.setCookie(m.name+"."+strconv.Itoa(i), string(out[i*size:min(len(out), (i+1)*size)]), maxAge)
-			if err != nil {
-				return err
-			}
-			set = append(set, line)
-		}
-		s.refreshed = now
-	} else {
-		live = false
-	}
-	// Expire what the request carried and this response does not replace.
-	if s.plain && (!live || n > 0) {
-		line, err := m.setCookie(m.name, "", -1)
-		if err != nil {
+		n = chunks
+		if set, err = m.appendSessionCookies(set, out, n, size, exp-now); err != nil {
 			return err
 		}
-		set = append(set, line)
 	}
-	for i := range 64 {
-		if s.chunks&(1<<i) != 0 && (!live || i >= n) {
-			line, err := m.setCookie(m.name+"."+strconv.Itoa(i), "", -1)
-			if err != nil {
-				return err
-			}
-			set = append(set, line)
-		}
-	}
-	if len(set) == 0 {
-		return nil
+	set, err := m.appendExpired(set, s, live, n)
+	if err != nil || len(set) == 0 {
+		return err
 	}
 	h["Set-Cookie"] = append(h["Set-Cookie"], set...)
 	addCacheHeaders(h)
 	// The response now carries exactly the cookies written.
 	s.plain, s.chunks = live && n == 0, 0
-	if live && n > 0 {
-		s.chunks = 1<<n - 1
+	if live {
+		s.refreshed = now
+		if n > 0 {
+			s.chunks = 1<<n - 1
+		}
 	}
 	return nil
+}
+
+// encodePayload appends the middleware payload of s, sealed at now, to dst.
+func (m *Manager[T]) encodePayload(dst []byte, s *state[T], now int64) ([]byte, error) {
+	b := format.AppendPayload(dst, &format.Payload{
+		HasValue: s.has, Issued: s.issued, Deadline: s.deadline, Refreshed: now, Flashes: s.flashes,
+	})
+	if !s.has {
+		return b, nil
+	}
+	out, err := m.codec.Append(b, &s.val)
+	if err != nil {
+		return b, fmt.Errorf("sealed: session cookie %q: session does not encode (%s)", m.name, codecFailure(err))
+	}
+	return out, nil
+}
+
+// seal appends the sealed payload b, expiring at exp, to dst and returns
+// how it is split into cookies (format.Layout): n chunks of size
+// characters, or one unchunked cookie when n is 0.
+//
+// The value is sealed for a name that carries the chunk count, so the count
+// must be known before sealing. Uncompressed, the length follows from the
+// payload's; compressed, it is known only once sealed, so the payload is
+// sealed for the plain name and, if that needs chunks, again for the
+// chunked name (DEFLATE is deterministic: the length does not change).
+func (m *Manager[T]) seal(dst, b []byte, exp int64) (out []byte, n, size int, err error) {
+	compressing := m.sealer.CompressAbove > 0 && len(b) >= m.sealer.CompressAbove
+	if !compressing {
+		total := EncodedLen(len(b))
+		if n, size = format.Layout(total, m.chunkSize); n > m.budget {
+			return dst, 0, 0, m.overBudget(len(b), total)
+		}
+	}
+	if out, err = m.sealFor(dst, n, b, exp); err != nil || !compressing || len(out) <= m.chunkSize {
+		return out, n, size, err
+	}
+	total := len(out)
+	if n, size = format.Layout(total, m.chunkSize); n > m.budget {
+		return out, 0, 0, m.overBudget(len(b), total)
+	}
+	if out, err = m.sealFor(out[:0], n, b, exp); err == nil && len(out) != total {
+		err = fmt.Errorf("sealed: session cookie %q: compressed length changed between seals", m.name) // cannot happen
+	}
+	return out, n, size, err
+}
+
+// sealFor appends b sealed for a value of n chunks (0: unchunked) to dst.
+func (m *Manager[T]) sealFor(dst []byte, n int, b []byte, exp int64) ([]byte, error) {
+	name := m.name
+	if n > 0 {
+		name = format.ChunkedName(m.name, n)
+	}
+	out, err := m.sealer.AppendSeal(dst, name, b, time.Unix(exp, 0))
+	if err != nil {
+		return out, wrap(err, "session cookie %q", m.name)
+	}
+	return out, nil
+}
+
+// appendSessionCookies appends the Set-Cookie lines that store the sealed
+// value: one cookie when n is 0, else n chunks of size characters. ttl is
+// the value's remaining life in seconds, its Max-Age unless the Manager
+// writes browser-session cookies.
+func (m *Manager[T]) appendSessionCookies(set []string, value []byte, n, size int, ttl int64) ([]string, error) {
+	maxAge := int(ttl)
+	if m.browser {
+		maxAge = 0 // no attribute
+	}
+	if n == 0 {
+		return m.appendCookie(set, m.name, string(value), maxAge)
+	}
+	var err error
+	for i := range n {
+		chunk := value[i*size : min(len(value), (i+1)*size)]
+		if set, err = m.appendCookie(set, format.ChunkName(m.name, i), string(chunk), maxAge); err != nil {
+			return set, err
+		}
+	}
+	return set, nil
+}
+
+// appendExpired appends Set-Cookie lines that expire every cookie the
+// request carried and the response does not overwrite: all of them unless
+// live, else the unchunked cookie when n > 0 and chunks from n on.
+func (m *Manager[T]) appendExpired(set []string, s *state[T], live bool, n int) ([]string, error) {
+	var err error
+	if s.plain && (!live || n > 0) {
+		if set, err = m.appendCookie(set, m.name, "", -1); err != nil {
+			return set, err
+		}
+	}
+	for i := range 64 {
+		if s.chunks&(1<<i) != 0 && (!live || i >= n) {
+			if set, err = m.appendCookie(set, format.ChunkName(m.name, i), "", -1); err != nil {
+				return set, err
+			}
+		}
+	}
+	return set, nil
 }
 
 // overBudget reports a session that needs more cookies than the budget.
@@ -364,14 +269,16 @@ func (m *Manager[T]) overBudget(plain, total int) error {
 		ErrTooLarge, m.name, plain, total, m.budget, cookies, m.chunkSize)
 }
 
-// setCookie returns a Set-Cookie line after checking the cookie is one that
-// net/http would not silently drop.
-func (m *Manager[T]) setCookie(name, value string, maxAge int) (string, error) {
+// appendCookie appends the Set-Cookie line of a cookie with the Manager's
+// attributes, after checking it is one that net/http would not silently
+// drop. maxAge follows http.Cookie: 0 omits the attribute, negative
+// deletes.
+func (m *Manager[T]) appendCookie(set []string, name, value string, maxAge int) ([]string, error) {
 	c := m.cookie(name, value, maxAge)
 	if err := c.Valid(); err != nil {
-		return "", fmt.Errorf("sealed: session cookie %q: %w", name, err)
+		return set, fmt.Errorf("sealed: session cookie %q: %w", name, err)
 	}
-	return c.String(), nil
+	return append(set, c.String()), nil
 }
 
 // addCacheHeaders keeps caches from storing or sharing a response that sets

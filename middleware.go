@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sealedcookie/sealed/internal/format"
 )
 
 // Errors reported by a [Manager] besides the core sentinels. Test for them
@@ -42,7 +44,7 @@ const (
 )
 
 const (
-	maxChunkBudget = 16   // a Cookie header over ~16 KB is refused by most servers and proxies
+	maxChunkBudget = format.MaxChunks
 	cookieLimit    = 4096 // bytes per Set-Cookie line (name, value and attributes) we stay within
 	minChunkSize   = 1024 // below this, Name, Path or Domain are unreasonably long
 )
@@ -354,9 +356,9 @@ func (m *Manager[T]) Sealer() *Sealer { return m.sealer }
 func (m *Manager[T]) MaxSessionLen() int {
 	longest := m.chunkSize // one cookie
 	if m.budget > 1 {
-		longest = m.budget*m.chunkSize - 1 // the last chunk is never full (chunkLayout)
+		longest = m.budget*m.chunkSize - 1 // the last chunk is never full (format.Layout)
 	}
-	return longest*6/8 - Overhead - payloadHeaderLen - 1
+	return longest*6/8 - Overhead - format.MinPayloadLen
 }
 
 // Handler returns middleware that makes the session available to next
