@@ -11,8 +11,9 @@ import (
 // FuzzOpen feeds arbitrary names and values to Open. It must never panic,
 // must fail with exactly one error class, and may succeed only for a
 // canonical value: one whose decoding re-encodes to the same string, so a
-// sealed value has exactly one valid spelling. The seed corpus in
-// testdata/fuzz/FuzzOpen holds values sealed with the key below.
+// sealed value has exactly one valid spelling. No value may open both
+// without a purpose and with one. The seed corpus in testdata/fuzz/FuzzOpen
+// holds values sealed with the key below.
 func FuzzOpen(f *testing.F) {
 	key, err := NewKey("k1", bytes.Repeat([]byte{1}, KeySize))
 	if err != nil {
@@ -21,8 +22,20 @@ func FuzzOpen(f *testing.F) {
 	ring, _ := NewKeyRing(key)
 	s := NewSealer(ring)
 	s.Now = func() time.Time { return time.Unix(1763726400, 0) }
+	p := NewSealer(ring)
+	p.Now = s.Now
+	p.Purpose = "billing"
 	f.Add("session", "")
+	if v, err := p.Seal("session", []byte(`{"user":"alice"}`), time.Unix(1763726400+3600, 0)); err == nil {
+		f.Add("session", v)
+		f.Add("session\x00billing", v)
+	}
 	f.Fuzz(func(t *testing.T, name, value string) {
+		if _, _, perr := p.Open(name, value); perr == nil {
+			if _, _, err := s.Open(name, value); err == nil {
+				t.Fatalf("%q opened for %q both with purpose %q and without one", value, name, p.Purpose)
+			}
+		}
 		pt, info, err := s.Open(name, value)
 		if err != nil {
 			n := 0

@@ -6,8 +6,9 @@
 // A sealed value binds its ciphertext to the cookie name, the key that sealed
 // it and its expiry, so it cannot be moved to another cookie, replayed under
 // another key, or kept alive past its sealed expiry by editing cookie
-// attributes. The wire format is specified in docs/FORMAT.md, with test
-// vectors in testdata/vectors.json.
+// attributes. Applications that share keys can also bind their own
+// [Sealer.Purpose], so that none accepts another's values. The wire format
+// is specified in docs/FORMAT.md, with test vectors in testdata/vectors.json.
 //
 // # Sessions in net/http
 //
@@ -84,7 +85,8 @@ var (
 
 	// ErrInvalid reports a value that failed authentication: it was
 	// tampered with, sealed with a different secret under the same key ID,
-	// or sealed for another cookie name.
+	// sealed for another cookie name, or sealed with another
+	// [Sealer.Purpose].
 	ErrInvalid = errors.New("sealed: invalid value")
 
 	// ErrExpired reports an authentic value whose sealed expiry has passed.
@@ -102,8 +104,9 @@ var (
 //	version(1) | flags(1) | key id hash(4) | expiry(8) | nonce(24) | ciphertext | tag(16)
 //
 // Flags: 0x01 = the plaintext is raw DEFLATE (compress.go); others reserved.
-// The additional data is the 14-byte header (version to expiry)
-// followed by the cookie name. The whole is encoded once as unpadded base64url.
+// The additional data is the 14-byte header (version to expiry) followed by
+// the cookie name, and, if the Sealer has a Purpose, a 0x00 byte and the
+// purpose. The whole is encoded once as unpadded base64url.
 const (
 	version1   = 0x01
 	headerLen  = 1 + 1 + 4 + 8                           // authenticated, not encrypted
@@ -121,6 +124,9 @@ const Overhead = overhead
 // characters: with a cookie name of up to 95 bytes, name and value fit in the
 // 4096 bytes every browser keeps. It carries 2,946 bytes of plaintext.
 const DefaultMaxLen = 4000
+
+// MaxPurposeLen is the longest [Sealer.Purpose], in bytes.
+const MaxPurposeLen = 255
 
 // EncodedLen returns the length of the sealed value for a plaintext of n
 // bytes.
@@ -165,6 +171,24 @@ type Sealer struct {
 	// written. Seal does not compress plaintexts above it. Zero or negative
 	// means DefaultMaxDecompressed (64 KiB).
 	MaxDecompressed int
+
+	// Purpose names the application or use the values are for, such as
+	// "billing" or "admin". It is authenticated with each value, not stored
+	// in it, like Rails' message purpose or the salt of Auth.js. Set it when
+	// several applications share a key ring and a cookie name: a value
+	// sealed with one purpose fails to open with any other, and without
+	// one, with ErrInvalid. Changing it invalidates every existing value
+	// (ErrInvalid), so set it before deploying, or when logging everyone
+	// out is acceptable. The empty default binds nothing: values sealed
+	// without a purpose, by this or earlier releases, open as they always
+	// have. docs/FORMAT.md ("Purpose") specifies it.
+	//
+	// A purpose is at most MaxPurposeLen bytes: with a longer one, Seal
+	// returns an error and Open fails with ErrInvalid. Whatever the purpose,
+	// Seal refuses a cookie name that contains a NUL byte (the separator
+	// before the purpose) and Open fails for one with ErrInvalid; no valid
+	// cookie name contains one.
+	Purpose string
 
 	keys  KeySource
 	stats *counters
@@ -221,8 +245,12 @@ func putScratch(p *[]byte) {
 // Seal encrypts plaintext for the cookie called name with the primary key,
 // sealing in expires (truncated to whole seconds), and returns the cookie
 // value. It returns an error wrapping ErrTooLarge if the value would be
-// longer than MaxLen.
+// longer than MaxLen, and an error if name contains a NUL byte or Purpose is
+// longer than MaxPurposeLen.
 func (s *Sealer) Seal(name string, plaintext []byte, expires time.Time) (string, error) {
+	if err := s.checkContext(name); err != nil {
+		return "", err
+	}
 	plaintext, flags, z := s.deflate(plaintext)
 	if z != nil {
 		defer z.release()
@@ -233,7 +261,7 @@ func (s *Sealer) Seal(name string, plaintext []byte, expires time.Time) (string,
 	}
 	// The scratch holds the raw value, then the additional data or (once
 	// that is used) the encoding, which is copied into the result.
-	buf := getScratch(len(plaintext) + overhead + max(n, headerLen+len(name)))
+	buf := getScratch(len(plaintext) + overhead + max(n, s.adLen(name)))
 	defer putScratch(buf)
 	raw := s.sealRaw((*buf)[:0], name, plaintext, flags, expires)
 	var b strings.Builder
@@ -246,6 +274,9 @@ func (s *Sealer) Seal(name string, plaintext []byte, expires time.Time) (string,
 // AppendSeal is like Seal but appends the value to dst. When dst has room,
 // it does not allocate.
 func (s *Sealer) AppendSeal(dst []byte, name string, plaintext []byte, expires time.Time) ([]byte, error) {
+	if err := s.checkContext(name); err != nil {
+		return dst, err
+	}
 	plaintext, flags, z := s.deflate(plaintext)
 	if z != nil {
 		defer z.release()
@@ -253,10 +284,45 @@ func (s *Sealer) AppendSeal(dst []byte, name string, plaintext []byte, expires t
 	if _, err := s.checkSeal(plaintext, expires); err != nil {
 		return dst, err
 	}
-	buf := getScratch(len(plaintext) + overhead + headerLen + len(name))
+	buf := getScratch(len(plaintext) + overhead + s.adLen(name))
 	defer putScratch(buf)
 	raw := s.sealRaw((*buf)[:0], name, plaintext, flags, expires)
 	return base64.RawURLEncoding.AppendEncode(dst, raw), nil
+}
+
+// checkContext refuses what would make the additional data ambiguous: a
+// cookie name with a NUL byte (the separator before the purpose) and a
+// purpose over MaxPurposeLen.
+func (s *Sealer) checkContext(name string) error {
+	if strings.IndexByte(name, 0) >= 0 {
+		return errors.New("sealed: seal: cookie name contains a NUL byte")
+	}
+	if len(s.Purpose) > MaxPurposeLen {
+		return fmt.Errorf("sealed: seal: Purpose is %d bytes, limit %d", len(s.Purpose), MaxPurposeLen)
+	}
+	return nil
+}
+
+// adLen is the length of the additional data for the cookie called name.
+func (s *Sealer) adLen(name string) int {
+	n := headerLen + len(name)
+	if s.Purpose != "" {
+		n += 1 + len(s.Purpose)
+	}
+	return n
+}
+
+// appendAD appends the additional data (docs/FORMAT.md) to dst: the header,
+// the cookie name and, with a purpose, 0x00 and the purpose. dst must have
+// room for adLen(name) bytes, so that it does not allocate.
+func (s *Sealer) appendAD(dst, header []byte, name string) []byte {
+	dst = append(dst, header...)
+	dst = append(dst, name...)
+	if s.Purpose != "" {
+		dst = append(dst, 0)
+		dst = append(dst, s.Purpose...)
+	}
+	return dst
 }
 
 // checkSeal validates the arguments of a seal and returns the encoded length.
@@ -273,7 +339,8 @@ func (s *Sealer) checkSeal(plaintext []byte, expires time.Time) (int, error) {
 }
 
 // sealRaw appends the unencoded sealed value to dst, which must have room for
-// it and for the additional data after it. flags is the header's flags byte.
+// it and for the additional data after it (adLen). flags is the header's
+// flags byte. The caller has checked name and Purpose (checkContext).
 func (s *Sealer) sealRaw(dst []byte, name string, plaintext []byte, flags byte, expires time.Time) []byte {
 	ring := s.keys.Current()
 	key := ring.keys[0].k
@@ -288,15 +355,17 @@ func (s *Sealer) sealRaw(dst []byte, name string, plaintext []byte, flags byte, 
 	} else if _, err := io.ReadFull(s.rand, nonce); err != nil {
 		panic("sealed: test randomness source failed: " + err.Error())
 	}
-	aad := append(dst[prefixLen+len(plaintext)+tagLen:prefixLen+len(plaintext)+tagLen], dst[:headerLen]...)
-	aad = append(aad, name...)
+	end := prefixLen + len(plaintext) + tagLen
+	aad := s.appendAD(dst[end:end], dst[:headerLen], name)
 	return key.aead.Seal(dst, nonce, plaintext, aad)
 }
 
 // Open authenticates and decrypts a value sealed for the cookie called name
 // and returns its plaintext. Errors wrap ErrTooLarge, ErrMalformed,
 // ErrUnknownKey, ErrInvalid or ErrExpired. On ErrExpired, Info describes the
-// authentic but expired value; on other errors it is empty.
+// authentic but expired value; on other errors it is empty. A value opens
+// only with the Purpose it was sealed with; a name containing a NUL byte
+// and a Purpose over MaxPurposeLen fail with ErrInvalid.
 func (s *Sealer) Open(name, value string) ([]byte, Info, error) {
 	out, info, err := s.open(nil, name, value, true)
 	s.stats.countOpen(info, err)
@@ -313,6 +382,11 @@ func (s *Sealer) AppendOpen(dst []byte, name, value string) ([]byte, Info, error
 
 func (s *Sealer) open(dst []byte, name, value string, exact bool) ([]byte, Info, error) {
 	// Every failure returns dst as given: nil for Open.
+	if len(s.Purpose) > MaxPurposeLen {
+		// A misconfiguration, not a value's fault; but no value can have
+		// been sealed with this purpose, so none is authentic.
+		return dst, Info{}, fmt.Errorf("%w: Purpose is %d bytes, limit %d: no value opens", ErrInvalid, len(s.Purpose), MaxPurposeLen)
+	}
 	if max := s.maxLen(); len(value) > max {
 		return dst, Info{}, fmt.Errorf("%w: value is %d characters, limit %d", ErrTooLarge, len(value), max)
 	}
@@ -325,7 +399,7 @@ func (s *Sealer) open(dst []byte, name, value string, exact bool) ([]byte, Info,
 		return dst, Info{}, fmt.Errorf("%w: line break in value", ErrMalformed)
 	}
 	rawLen := base64.RawURLEncoding.DecodedLen(len(value))
-	buf := getScratch(rawLen + headerLen + len(name))
+	buf := getScratch(rawLen + s.adLen(name))
 	defer putScratch(buf)
 	raw := (*buf)[:rawLen]
 	if n, err := strictBase64.AppendDecode(raw[:0], []byte(value)); err != nil || len(n) != rawLen {
@@ -345,8 +419,12 @@ func (s *Sealer) open(dst []byte, name, value string, exact bool) ([]byte, Info,
 		return dst, Info{}, fmt.Errorf("%w: key identifier %08x is not in the ring", ErrUnknownKey, hash)
 	}
 	key := ring.keys[i].k
-	aad := append(raw[rawLen:rawLen], raw[:headerLen]...)
-	aad = append(aad, name...)
+	if strings.IndexByte(name, 0) >= 0 {
+		// No sealer accepts such a name: with it, the additional data
+		// could equal that of a shorter name with a purpose.
+		return dst, Info{}, fmt.Errorf("%w: cookie name contains a NUL byte", ErrInvalid)
+	}
+	aad := s.appendAD(raw[rawLen:rawLen], raw[:headerLen], name)
 	out := dst
 	if flags&flagDeflate != 0 {
 		out = raw[prefixLen:prefixLen] // decrypt in place; inflateOpened writes dst
@@ -356,7 +434,7 @@ func (s *Sealer) open(dst []byte, name, value string, exact bool) ([]byte, Info,
 	start := len(out)
 	out, err := key.aead.Open(out, raw[headerLen:prefixLen], raw[prefixLen:], aad)
 	if err != nil {
-		return dst, Info{}, fmt.Errorf("%w: authentication failed (tampered, another secret for key %q, or another cookie name)", ErrInvalid, key.id)
+		return dst, Info{}, fmt.Errorf("%w: authentication failed (tampered, another secret for key %q, another cookie name or another purpose)", ErrInvalid, key.id)
 	}
 	s.stats.slots(ring)[i].opened.Add(1)
 	info := Info{

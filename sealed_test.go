@@ -364,22 +364,25 @@ func TestAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items under the race detector; scripts/test.sh runs this without -race")
 	}
-	s := newSealer(t, fixedKey(t, "k1", 1))
-	pt := make([]byte, 200)
-	v, _ := s.Seal("session", pt, expiry.Add(24*time.Hour*365*10))
-	dst := make([]byte, 0, 4096)
-	for name, f := range map[string]func(){
-		"Seal":       func() { _, _ = s.Seal("session", pt, expiry) },
-		"Open":       func() { _, _, _ = s.Open("session", v) },
-		"AppendSeal": func() { _, _ = s.AppendSeal(dst[:0], "session", pt, expiry) },
-		"AppendOpen": func() { _, _, _ = s.AppendOpen(dst[:0], "session", v) },
-	} {
-		want := 1.0
-		if strings.HasPrefix(name, "Append") {
-			want = 0
-		}
-		if got := testing.AllocsPerRun(200, f); got > want {
-			t.Errorf("%s: %v allocations, want <= %v", name, got, want)
+	for _, purpose := range []string{"", "billing", strings.Repeat("p", sealed.MaxPurposeLen)} {
+		s := newSealer(t, fixedKey(t, "k1", 1))
+		s.Purpose = purpose
+		pt := make([]byte, 200)
+		v, _ := s.Seal("session", pt, expiry.Add(24*time.Hour*365*10))
+		dst := make([]byte, 0, 4096)
+		for name, f := range map[string]func(){
+			"Seal":       func() { _, _ = s.Seal("session", pt, expiry) },
+			"Open":       func() { _, _, _ = s.Open("session", v) },
+			"AppendSeal": func() { _, _ = s.AppendSeal(dst[:0], "session", pt, expiry) },
+			"AppendOpen": func() { _, _, _ = s.AppendOpen(dst[:0], "session", v) },
+		} {
+			want := 1.0
+			if strings.HasPrefix(name, "Append") {
+				want = 0
+			}
+			if got := testing.AllocsPerRun(200, f); got > want {
+				t.Errorf("%s (purpose %d bytes): %v allocations, want <= %v", name, len(purpose), got, want)
+			}
 		}
 	}
 }
@@ -433,5 +436,86 @@ func TestStatsCountFailures(t *testing.T) {
 	if st.Invalid != want.Invalid || st.UnknownKey != want.UnknownKey || st.Malformed != want.Malformed ||
 		st.TooLarge != want.TooLarge || st.Expired != want.Expired || st.Sealed["k1"] != 1 {
 		t.Errorf("stats = %+v", st)
+	}
+}
+
+// Two applications that share a key ring and a cookie name but set different
+// purposes do not accept each other's values, nor values of an application
+// that sets none; each still opens its own.
+func TestPurposeIsolatesApplications(t *testing.T) {
+	k := fixedKey(t, "shared", 1)
+	billing := at(newSealer(t, k), t0)
+	billing.Purpose = "billing"
+	admin := at(newSealer(t, k), t0)
+	admin.Purpose = "admin"
+	plain := at(newSealer(t, k), t0) // no purpose: v1 values as before
+	apps := map[string]*sealed.Sealer{"billing": billing, "admin": admin, "none": plain}
+	for from, sealer := range apps {
+		v, err := sealer.Seal("session", []byte(`{"user":"alice","role":"admin"}`), expiry)
+		if err != nil {
+			t.Fatalf("%s: Seal: %v", from, err)
+		}
+		for to, opener := range apps {
+			_, _, err := opener.Open("session", v)
+			if from == to {
+				if err != nil {
+					t.Errorf("sealed by %s, opened by %s: %v", from, to, err)
+				}
+			} else if !errors.Is(err, sealed.ErrInvalid) {
+				t.Errorf("sealed by %s, opened by %s: %v, want ErrInvalid", from, to, err)
+			}
+		}
+	}
+}
+
+// The purpose and the cookie name are separated by a NUL byte, which no
+// cookie name contains: Seal refuses a name with one, and Open fails for it,
+// so (name, purpose) = ("session", "billing") and ("session\x00billing", "")
+// can never share additional data.
+func TestCookieNameWithNUL(t *testing.T) {
+	s := at(newSealer(t, fixedKey(t, "k1", 1)), t0)
+	for _, name := range []string{"session\x00billing", "\x00", "a\x00"} {
+		if v, err := s.Seal(name, []byte("x"), expiry); err == nil {
+			t.Errorf("Seal(%q) = %q, want an error", name, v)
+		}
+		if _, err := s.AppendSeal(nil, name, []byte("x"), expiry); err == nil {
+			t.Errorf("AppendSeal(%q): no error", name)
+		}
+	}
+	billing := at(newSealer(t, fixedKey(t, "k1", 1)), t0)
+	billing.Purpose = "billing"
+	v, err := billing.Seal("session", []byte("x"), expiry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Open("session\x00billing", v); !errors.Is(err, sealed.ErrInvalid) {
+		t.Errorf("a purposed value opened under a name spelling out its purpose: %v, want ErrInvalid", err)
+	}
+	if _, _, err := s.AppendOpen(nil, "session\x00billing", v); !errors.Is(err, sealed.ErrInvalid) {
+		t.Errorf("AppendOpen: %v, want ErrInvalid", err)
+	}
+}
+
+// A purpose is at most MaxPurposeLen bytes: Seal refuses a longer one, and
+// Open fails with ErrInvalid (no value can have been sealed with it).
+func TestPurposeBound(t *testing.T) {
+	s := at(newSealer(t, fixedKey(t, "k1", 1)), t0)
+	s.Purpose = strings.Repeat("p", sealed.MaxPurposeLen)
+	v, err := s.Seal("session", []byte("x"), expiry)
+	if err != nil {
+		t.Fatalf("Seal with a %d-byte purpose: %v", len(s.Purpose), err)
+	}
+	if _, _, err := s.Open("session", v); err != nil {
+		t.Fatalf("Open with a %d-byte purpose: %v", len(s.Purpose), err)
+	}
+	s.Purpose += "p"
+	if _, err := s.Seal("session", []byte("x"), expiry); err == nil || errors.Is(err, sealed.ErrTooLarge) {
+		t.Errorf("Seal with a %d-byte purpose: %v, want a configuration error", len(s.Purpose), err)
+	}
+	if _, err := s.AppendSeal(nil, "session", []byte("x"), expiry); err == nil {
+		t.Errorf("AppendSeal with a %d-byte purpose: no error", len(s.Purpose))
+	}
+	if _, _, err := s.Open("session", v); !errors.Is(err, sealed.ErrInvalid) || !strings.Contains(err.Error(), "Purpose") {
+		t.Errorf("Open with a %d-byte purpose: %v, want ErrInvalid naming Purpose", len(s.Purpose), err)
 	}
 }

@@ -33,9 +33,10 @@ type vectorKey struct {
 
 type vector struct {
 	Comment string      `json:"comment"`
-	Keys    []vectorKey `json:"keys"` // the ring that opens; first is primary
-	Name    string      `json:"name"` // cookie name passed to Open
-	Now     int64       `json:"now"`  // Unix seconds at Open
+	Keys    []vectorKey `json:"keys"`              // the ring that opens; first is primary
+	Name    string      `json:"name"`              // cookie name passed to Open
+	Purpose string      `json:"purpose,omitempty"` // Sealer.Purpose at Open (and Seal); absent means none
+	Now     int64       `json:"now"`               // Unix seconds at Open
 	MaxLen  int         `json:"max_len,omitempty"`
 	Sealed  string      `json:"sealed"`
 	Valid   bool        `json:"valid"`
@@ -98,6 +99,7 @@ func (v *vector) sealer(t testing.TB) *Sealer {
 	if v.MaxLen != 0 {
 		s.MaxLen = v.MaxLen
 	}
+	s.Purpose = v.Purpose
 	return s
 }
 
@@ -255,6 +257,39 @@ func generateVectors(t *testing.T) vectorFile {
 	bad("flags 0x03: compression and an unknown flag", "malformed", func(v *vector) {
 		v.Sealed = mutate(func(b []byte) []byte { b[1] = 0x03; return b })
 	})
+
+	// Purpose (docs/FORMAT.md, "Purpose"), added after the vectors above so
+	// that they keep their nonces and bytes.
+	purposed := func(comment, name, purpose string, plaintext []byte, i byte) vector {
+		v := vector{Keys: []vectorKey{k1}, Now: now, Purpose: purpose}
+		s := v.sealer(t)
+		s.rand = bytes.NewReader(nonce(i))
+		sealed, err := s.Seal(name, plaintext, time.Unix(exp, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return vector{
+			Comment: comment, Keys: []vectorKey{k1}, Name: name, Purpose: purpose, Now: now, Sealed: sealed, Valid: true,
+			KeyID: "k1", Expires: exp, Nonce: hex.EncodeToString(nonce(i)), Plaintext: hex.EncodeToString(plaintext),
+		}
+	}
+	billing := purposed(`purpose "billing"`, "session", "billing", []byte(`{"user":"alice"}`), 16)
+	f.Vectors = append(f.Vectors,
+		billing,
+		purposed("purpose in UTF-8, empty cookie name", "", "facturación/v2", []byte(`{"user":"bob"}`), 17),
+		purposed("purpose of 255 bytes, the maximum", "__Host-s", strings.Repeat("0123456789abcdef", 16)[:255], nil, 18),
+	)
+	badPurpose := func(comment, sealed, name, purpose string) {
+		f.Vectors = append(f.Vectors, vector{
+			Comment: comment, Keys: []vectorKey{k1}, Name: name, Purpose: purpose, Now: now, Sealed: sealed, Error: "invalid",
+		})
+	}
+	badPurpose(`sealed for purpose "billing", opened for "admin"`, billing.Sealed, "session", "admin")
+	badPurpose(`sealed for purpose "billing", opened without a purpose`, billing.Sealed, "session", "")
+	badPurpose(`sealed without a purpose, opened for "billing"`, base.Sealed, "session", "billing")
+	badPurpose(`sealed for purpose "billing", opened for "billing\x00"`, billing.Sealed, "session", "billing\x00")
+	badPurpose(`sealed for ("session", "billing"), opened for name "session\x00billing" without a purpose (names never contain NUL)`,
+		billing.Sealed, "session\x00billing", "")
 	return f
 }
 
@@ -277,7 +312,7 @@ func vectorCart() []byte {
 // inflate) and re-seals compressed vectors independently of the compressor.
 func sealWithFlags(s *Sealer, name string, payload []byte, flags byte, exp int64, nonce []byte) string {
 	s.rand = bytes.NewReader(nonce)
-	buf := make([]byte, 0, len(payload)+overhead+headerLen+len(name))
+	buf := make([]byte, 0, len(payload)+overhead+s.adLen(name))
 	return base64.RawURLEncoding.EncodeToString(s.sealRaw(buf, name, payload, flags, time.Unix(exp, 0)))
 }
 
@@ -302,7 +337,7 @@ func TestVectors(t *testing.T) {
 	if err := json.Unmarshal(b, &f); err != nil {
 		t.Fatal(err)
 	}
-	if f.Format != "sealed v1" || len(f.Vectors) < 20 {
+	if f.Format != "sealed v1" || len(f.Vectors) < 40 {
 		t.Fatalf("vector file: format %q, %d vectors", f.Format, len(f.Vectors))
 	}
 	for i, v := range f.Vectors {
@@ -335,7 +370,7 @@ func TestVectors(t *testing.T) {
 					sealKeys = append(sealKeys, k)
 				}
 			}
-			sv := vector{Keys: sealKeys, Now: v.Now}
+			sv := vector{Keys: sealKeys, Now: v.Now, Purpose: v.Purpose}
 			s := sv.sealer(t)
 			nonce, _ := hex.DecodeString(v.Nonce)
 			if v.Flags != 0 {

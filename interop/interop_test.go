@@ -50,6 +50,7 @@ type jsReq struct {
 	Expires       int64             `json:"expires,omitempty"`
 	CompressAbove int               `json:"compressAbove,omitempty"`
 	Cookies       map[string]string `json:"cookies,omitempty"`
+	Purpose       string            `json:"purpose,omitempty"`
 }
 
 type jsResp struct {
@@ -125,6 +126,7 @@ type vector struct {
 		Secret string `json:"secret"`
 	} `json:"keys"`
 	Name       string `json:"name"`
+	Purpose    string `json:"purpose"` // Sealer.Purpose; absent means none
 	Now        int64  `json:"now"`
 	MaxLen     int    `json:"max_len"`
 	MaxDecomp  int    `json:"max_decompressed"` // not used by the vectors yet
@@ -161,7 +163,7 @@ func TestVectors(t *testing.T) {
 	// one a seal with the key that sealed it.
 	var reqs []jsReq
 	for _, v := range file.Vectors {
-		reqs = append(reqs, jsReq{Op: "open", Keys: v.Keys, Name: v.Name, Value: v.Sealed, Now: v.Now, MaxLen: v.MaxLen, MaxDecomp: v.MaxDecomp})
+		reqs = append(reqs, jsReq{Op: "open", Keys: v.Keys, Name: v.Name, Purpose: v.Purpose, Value: v.Sealed, Now: v.Now, MaxLen: v.MaxLen, MaxDecomp: v.MaxDecomp})
 		if v.Valid {
 			var key any
 			for _, k := range v.Keys {
@@ -172,9 +174,9 @@ func TestVectors(t *testing.T) {
 			if key == nil {
 				t.Fatalf("vector %q: key_id %q not in keys", v.Comment, v.KeyID)
 			}
-			seal := jsReq{Op: "seal", Keys: key, Name: v.Name, Plaintext: v.Plaintext, Expires: v.Expires, Nonce: v.Nonce}
+			seal := jsReq{Op: "seal", Keys: key, Name: v.Name, Purpose: v.Purpose, Plaintext: v.Plaintext, Expires: v.Expires, Nonce: v.Nonce}
 			if v.Flags == 1 {
-				seal = jsReq{Op: "sealDeflated", Keys: key, Name: v.Name, Deflated: v.Compressed, Expires: v.Expires, Nonce: v.Nonce}
+				seal = jsReq{Op: "sealDeflated", Keys: key, Name: v.Name, Purpose: v.Purpose, Deflated: v.Compressed, Expires: v.Expires, Nonce: v.Nonce}
 			}
 			reqs = append(reqs, seal)
 		}

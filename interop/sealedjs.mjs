@@ -4,6 +4,7 @@
 // an array of answers) on stdout. Keys are a ring in the form
 // sealed.FormatKeyRing writes ("id:secret,...") or [{id, secret}]; bytes are
 // hex; times are Unix seconds. A failure answers {error: code, message}.
+// open, seal, sealDeflated and openSession also take purpose? (a string).
 //   open        {keys, name, value, now?, skew?, maxLen?, maxDecompressed?} -> {plaintext, keyId, expires, stale}
 //   seal        {keys, name, plaintext, expires, compressAbove?, nonce?, maxLen?} -> {value}
 //   sealDeflated {keys, name, deflated, expires, nonce?}    -> {value}
@@ -18,7 +19,7 @@ const hex = (b) => (b === null ? null : Buffer.from(b).toString("hex"));
 const bytes = (h) => Buffer.from(h ?? "", "hex");
 
 async function handle(req) {
-  const opts = { now: req.now, skew: req.skew, maxLen: req.maxLen, maxDecompressed: req.maxDecompressed, expires: req.expires };
+  const opts = { now: req.now, skew: req.skew, maxLen: req.maxLen, maxDecompressed: req.maxDecompressed, expires: req.expires, purpose: req.purpose };
   for (const k of Object.keys(opts)) if (opts[k] === undefined || opts[k] === null) delete opts[k];
   try {
     switch (req.op) {

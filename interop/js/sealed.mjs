@@ -35,6 +35,7 @@ const KEY_LEN = 32;
 
 export const DEFAULT_MAX_LEN = 4000; // characters
 export const DEFAULT_MAX_DECOMPRESSED = 65536; // bytes
+export const MAX_PURPOSE_LEN = 255; // bytes
 
 /** The error every failure throws: err.code is the spec's error class. */
 export class SealedError extends Error {
@@ -149,12 +150,30 @@ function unixNow(now) {
   return now; // Unix seconds
 }
 
-/** AD = header (14 bytes) || cookie name. */
-function additionalData(header, name) {
-  const nameBytes = toBytes(name, "name");
-  const ad = new Uint8Array(HEADER_LEN + nameBytes.length);
+/**
+ * The purpose's bytes, or throws: at most 255 bytes (docs/FORMAT.md,
+ * "Purpose"). An empty purpose (the default) binds nothing.
+ */
+function purposeBytes(purpose, onError) {
+  const bytes = toBytes(purpose, "purpose");
+  if (bytes.length > MAX_PURPOSE_LEN) onError(`purpose is ${bytes.length} bytes, limit ${MAX_PURPOSE_LEN}`);
+  return bytes;
+}
+
+/**
+ * AD = header (14 bytes) || cookie name, and with a purpose (docs/FORMAT.md,
+ * "Purpose") || 0x00 || purpose. The name never contains 0x00: seal refuses
+ * such a name and open fails for it, so the split is unambiguous.
+ */
+function additionalData(header, nameBytes, purpose) {
+  const extra = purpose.length > 0 ? 1 + purpose.length : 0;
+  const ad = new Uint8Array(HEADER_LEN + nameBytes.length + extra);
   ad.set(header, 0);
   ad.set(nameBytes, HEADER_LEN);
+  if (extra > 0) {
+    ad[HEADER_LEN + nameBytes.length] = 0x00;
+    ad.set(purpose, HEADER_LEN + nameBytes.length + 1);
+  }
   return ad;
 }
 
@@ -164,14 +183,19 @@ function additionalData(header, name) {
  * keys: anything keyRing() accepts. value: the cookie value (a string).
  * options: now (Unix seconds, or a Date; default the clock), skew (seconds a
  * value still opens after its expiry; default 0), maxLen (characters; default
- * 4000), maxDecompressed (bytes; default 65536).
+ * 4000), maxDecompressed (bytes; default 65536), purpose (the application
+ * context the value was sealed for, a string or bytes; default "", none).
  *
  * Returns { plaintext: Uint8Array, keyId, expires (Unix seconds), stale }.
  * Throws a SealedError whose .code is the error class.
  */
-export function open(keys, name, value, { now, skew = 0, maxLen = DEFAULT_MAX_LEN, maxDecompressed = DEFAULT_MAX_DECOMPRESSED } = {}) {
+export function open(keys, name, value, { now, skew = 0, maxLen = DEFAULT_MAX_LEN, maxDecompressed = DEFAULT_MAX_DECOMPRESSED, purpose = "" } = {}) {
   const ring = keyRing(keys);
   if (typeof value !== "string") throw new TypeError("sealed: value must be a string");
+  const nameBytes = toBytes(name, "name");
+  // A purpose over 255 bytes is a misconfiguration; no value was sealed
+  // with it, so none is authentic (Go's Sealer.Open does the same).
+  const purposeB = purposeBytes(purpose, (msg) => fail("invalid", msg));
 
   // 1. Too long: checked before any decoding. Lengths count bytes; a cookie
   //    value is ASCII, so for a valid value that is its number of characters.
@@ -195,12 +219,15 @@ export function open(keys, name, value, { now, skew = 0, maxLen = DEFAULT_MAX_LE
   const index = ring.keys.findIndex((k) => Buffer.compare(k.kid, kid) === 0);
   if (index < 0) fail("unknown_key", `key identifier ${Buffer.from(kid).toString("hex")} is not in the ring`);
   const key = ring.keys[index];
-  // 7. One AEAD open with that key; AD = header || name.
+  // 7. A name containing 0x00 is invalid: no sealer accepts one, and with
+  //    it the AD could equal that of a shorter name with a purpose.
+  if (nameBytes.includes(0x00)) fail("invalid", "cookie name contains a NUL byte");
+  //    One AEAD open with that key; AD = header || name [|| 0x00 || purpose].
   const nonce = raw.subarray(HEADER_LEN, HEADER_LEN + NONCE_LEN);
   const sealedBytes = raw.subarray(HEADER_LEN + NONCE_LEN); // ciphertext || tag
   let opened;
   try {
-    opened = xchacha20poly1305(key.secret, nonce, additionalData(header, name)).decrypt(sealedBytes);
+    opened = xchacha20poly1305(key.secret, nonce, additionalData(header, nameBytes, purposeB)).decrypt(sealedBytes);
   } catch {
     fail("invalid", "authentication failed");
   }
@@ -242,10 +269,11 @@ function inflate(data, max) {
  * options: expires (Unix seconds or a Date; required), maxLen (default 4000),
  * compressAbove (compress plaintexts of at least this many bytes when that
  * makes them shorter; default 0, never), maxDecompressed (never compress
- * more than this; default 65536), nonce (24 bytes; default random: set it
+ * more than this; default 65536), purpose (the application context, bound
+ * into the AD; default "", none), nonce (24 bytes; default random: set it
  * only to reproduce test vectors).
  */
-export function seal(keys, name, plaintext, { expires, maxLen = DEFAULT_MAX_LEN, compressAbove = 0, maxDecompressed = DEFAULT_MAX_DECOMPRESSED, nonce } = {}) {
+export function seal(keys, name, plaintext, { expires, maxLen = DEFAULT_MAX_LEN, compressAbove = 0, maxDecompressed = DEFAULT_MAX_DECOMPRESSED, purpose = "", nonce } = {}) {
   plaintext = toBytes(plaintext, "plaintext");
   let body = plaintext;
   let flags = 0x00;
@@ -253,18 +281,24 @@ export function seal(keys, name, plaintext, { expires, maxLen = DEFAULT_MAX_LEN,
     const deflated = deflateRawSync(plaintext);
     if (deflated.length < plaintext.length) [body, flags] = [new Uint8Array(deflated), FLAG_DEFLATE];
   }
-  return sealFlagged(keys, name, body, flags, { expires, maxLen, nonce });
+  return sealFlagged(keys, name, body, flags, { expires, maxLen, purpose, nonce });
 }
 
 /**
  * Seals a raw DEFLATE stream as it is, with the compressed flag: for test
  * vectors, whose DEFLATE stream another compressor made.
  */
-export function sealDeflated(keys, name, deflated, { expires, maxLen = DEFAULT_MAX_LEN, nonce } = {}) {
-  return sealFlagged(keys, name, toBytes(deflated, "deflated"), FLAG_DEFLATE, { expires, maxLen, nonce });
+export function sealDeflated(keys, name, deflated, { expires, maxLen = DEFAULT_MAX_LEN, purpose = "", nonce } = {}) {
+  return sealFlagged(keys, name, toBytes(deflated, "deflated"), FLAG_DEFLATE, { expires, maxLen, purpose, nonce });
 }
 
-function sealFlagged(keys, name, body, flags, { expires, maxLen, nonce }) {
+function sealFlagged(keys, name, body, flags, { expires, maxLen, purpose, nonce }) {
+  // The name and purpose make the AD: refuse what would make it ambiguous.
+  const nameBytes = toBytes(name, "name");
+  if (nameBytes.includes(0x00)) throw new TypeError("sealed: cookie name contains a NUL byte");
+  const purposeB = purposeBytes(purpose, (msg) => {
+    throw new TypeError(`sealed: ${msg}`);
+  });
   // 1. The primary key; the expiry in whole seconds, rounded down.
   const key = keyRing(keys).keys[0];
   if (expires === undefined || expires === null) throw new TypeError("sealed: seal needs an expiry");
@@ -278,8 +312,8 @@ function sealFlagged(keys, name, body, flags, { expires, maxLen, nonce }) {
   new DataView(header.buffer).setBigInt64(6, BigInt(exp), false);
   nonce = nonce === undefined ? randomBytes(NONCE_LEN) : nonce;
   if (nonce.length !== NONCE_LEN) throw new TypeError(`sealed: nonce must be ${NONCE_LEN} bytes`);
-  // 4. AEAD seal with AD = header || name.
-  const sealedBytes = xchacha20poly1305(key.secret, nonce, additionalData(header, name)).encrypt(body);
+  // 4. AEAD seal with AD = header || name [|| 0x00 || purpose].
+  const sealedBytes = xchacha20poly1305(key.secret, nonce, additionalData(header, nameBytes, purposeB)).encrypt(body);
   // 5. header || nonce || ciphertext || tag, unpadded base64url.
   const raw = new Uint8Array(HEADER_LEN + NONCE_LEN + sealedBytes.length);
   raw.set(header, 0);

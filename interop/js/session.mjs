@@ -88,16 +88,17 @@ export function joinChunks(cookies, name) {
  * Opens the session the middleware stored in cookies (an object name ->
  * value). options: name (the cookie name, default "session"), now, skew,
  * maxLen (default 16 * 4096, the longest any chunk budget allows; a
- * Manager's own bound is budget * chunk size), maxDecompressed.
+ * Manager's own bound is budget * chunk size), maxDecompressed, purpose
+ * (the Manager's purpose, if it sets one; default "", none).
  *
  * Returns null without a session cookie, otherwise the parsed payload plus
  * keyId, expires and stale of the sealed value. A session past its payload
  * deadline throws "expired" like a sealed value past its expiry.
  */
-export function openSession(keys, cookies, { name = "session", now, skew = 0, maxLen = 16 * 4096, maxDecompressed } = {}) {
+export function openSession(keys, cookies, { name = "session", now, skew = 0, maxLen = 16 * 4096, maxDecompressed, purpose = "" } = {}) {
   const found = joinChunks(cookies, name);
   if (found === null) return null;
-  const opened = open(keys, found.sealedFor, found.value, { now, skew, maxLen, maxDecompressed });
+  const opened = open(keys, found.sealedFor, found.value, { now, skew, maxLen, maxDecompressed, purpose });
   const payload = parsePayload(opened.plaintext);
   const t = now === undefined ? Date.now() / 1000 : now instanceof Date ? now.getTime() / 1000 : now;
   if (t >= payload.deadline + skew) {
