@@ -15,7 +15,7 @@ type Stats struct {
 	Sealed map[string]uint64 // values sealed, by key ID
 	Opened map[string]uint64 // values opened (authentic, including expired), by key ID
 
-	Stale      uint64 // values opened with a non-primary key: re-seals pending
+	Stale      uint64 // values opened (not expired) with a non-primary key: re-seals pending
 	UnknownKey uint64 // values naming a key not in the ring
 	Invalid    uint64 // values that failed authentication
 	Expired    uint64 // authentic values past their expiry
@@ -80,13 +80,14 @@ func (c *counters) slots(r *KeyRing) []*keyCounters {
 }
 
 // countOpen records the outcome of an Open. Opens per key are counted by
-// open itself, where it knows the key's slot.
+// open itself, where it knows the key's slot. Only a value that opened is
+// stale: an expired one reports Info.Stale too, but nobody re-seals it.
 func (c *counters) countOpen(info Info, err error) {
-	if info.Stale {
-		c.stale.Add(1)
-	}
 	switch {
 	case err == nil:
+		if info.Stale {
+			c.stale.Add(1)
+		}
 	case errors.Is(err, ErrExpired):
 		c.expired.Add(1)
 	case errors.Is(err, ErrInvalid):

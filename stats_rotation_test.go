@@ -87,3 +87,35 @@ func TestStatsDuringRotation(t *testing.T) {
 		t.Fatalf("after step 3: %+v", st)
 	}
 }
+
+// TestStatsStaleCountsOnlyOpened: an expired value sealed with a previous
+// key is reported with Info.Stale (it is authentic), but no re-seal follows
+// it, so Stats counts it as Expired and Opened, not as a pending re-seal.
+func TestStatsStaleCountsOnlyOpened(t *testing.T) {
+	oldK, newK := genKey(t, "old"), genKey(t, "new")
+	var src swapSource
+	src.set(t, oldK)
+	s := sealed.NewSealer(&src)
+	now := time.Unix(1763726400, 0)
+	s.Now = func() time.Time { return now }
+	expired, _ := s.Seal("sid", []byte("u"), now.Add(-time.Second))
+	live, _ := s.Seal("sid", []byte("u"), now.Add(time.Hour))
+	src.set(t, newK, oldK)
+
+	_, info, err := s.Open("sid", expired)
+	if !errors.Is(err, sealed.ErrExpired) || !info.Stale {
+		t.Fatalf("expired value under a previous key: %+v, %v; want ErrExpired with Info.Stale", info, err)
+	}
+	if _, _, err := s.AppendOpen(nil, "sid", expired); !errors.Is(err, sealed.ErrExpired) {
+		t.Fatalf("AppendOpen: %v", err)
+	}
+	if st := s.Stats(); st.Stale != 0 || st.Expired != 2 || st.Opened["old"] != 2 {
+		t.Errorf("after two expired opens: Stale %d, Expired %d, Opened[old] %d; want 0, 2, 2", st.Stale, st.Expired, st.Opened["old"])
+	}
+	if _, info, err := s.Open("sid", live); err != nil || !info.Stale {
+		t.Fatalf("live value under a previous key: %+v, %v", info, err)
+	}
+	if st := s.Stats(); st.Stale != 1 {
+		t.Errorf("after a stale open: Stale %d, want 1", st.Stale)
+	}
+}
