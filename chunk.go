@@ -77,7 +77,7 @@ func (s *state[T]) open(ctx context.Context, c *format.Cookies) error {
 // openCookies assembles the sealed value from the carried cookies and
 // appends its plaintext to dst.
 func (m *Manager[T]) openCookies(c *format.Cookies, dst []byte) ([]byte, Info, error) {
-	value, sealedName, missing, err := c.Value(m.name, m.budget)
+	v, err := c.Value(m.name, m.budget)
 	var tooMany *format.TooManyChunksError
 	switch {
 	case errors.As(err, &tooMany):
@@ -85,9 +85,9 @@ func (m *Manager[T]) openCookies(c *format.Cookies, dst []byte) ([]byte, Info, e
 	case err != nil:
 		return dst, Info{}, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	b, info, err := m.sealer.AppendOpen(dst, sealedName, value)
-	if err != nil && missing != nil && (errors.Is(err, ErrInvalid) || errors.Is(err, ErrMalformed)) {
-		err = fmt.Errorf("%w: %w", ErrMalformed, missing)
+	b, info, err := m.sealer.AppendOpen(dst, v.Name, v.Value)
+	if err != nil && v.Missing != nil && (errors.Is(err, ErrInvalid) || errors.Is(err, ErrMalformed)) {
+		err = fmt.Errorf("%w: %w", ErrMalformed, v.Missing)
 	}
 	return b, info, err
 }

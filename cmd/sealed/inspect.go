@@ -17,18 +17,30 @@ import (
 	"unicode/utf8"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/internal/format"
 )
 
-const inspectUsage = `Usage: sealed inspect (--keys FILE | --keys-env VAR) --name NAME [VALUE | -]
+const inspectUsage = `Usage: sealed inspect (--keys FILE | --keys-env VAR) --name NAME [--raw] [VALUE | -]
 
-Opens a cookie value with a key ring and says what it holds: the key that
+Opens a session cookie with a key ring and says what it holds: the key that
 sealed it, whether that key is the primary (if not, the value is stale and
-the application re-seals it), its expiry, and its payload (indented when it
-is JSON, quoted when it is text, hex otherwise). "-" or no VALUE reads the
-value from standard input.
+the application re-seals it), its expiry, and its contents. "-" or no VALUE
+reads from standard input.
+
+VALUE is a cookie value, or a whole Cookie header ("Cookie: a=1;
+session.0=...; session.1=..."), which is how a session split into several
+cookies (chunks) is inspected: the session's cookies are picked from it by
+NAME and joined as the middleware joins them.
+
+A session written by the middleware (sealed.Manager) is decoded: issued,
+absolute deadline, last refresh, flash messages, and the session value
+(indented when it is JSON). Other values are shown as their payload
+(indented when JSON, quoted when text, hex otherwise); --raw shows a
+middleware session that way too.
 
 When the value does not open, it says exactly why, on stderr, and exits 1:
-  malformed           not a sealed value (truncated, not base64url, ...)
+  malformed           not a sealed value (truncated, not base64url, ...),
+                      or a chunk missing from the Cookie header
   unknown key         sealed with a key not in the ring: prints the key
                       identifier from the value (4 bytes of SHA-256 of the
                       key ID) and the identifiers of the ring's keys
@@ -36,12 +48,14 @@ When the value does not open, it says exactly why, on stderr, and exits 1:
                       tampered with, sealed with another secret under the
                       same key ID, or sealed for another cookie name
   expired at T        authentic, but past its sealed expiry
-  too large           longer than the 4000-character limit
+  too large           longer than the 4000-character limit of one cookie
+                      (16 chunks of 4096 for a Cookie header)
 
 Flags:
   --keys FILE      the key ring: a JWKS file or the id:secret,... form
   --keys-env VAR   the key ring from environment variable VAR
   --name NAME      the cookie's name (values are bound to it)
+  --raw            do not decode the middleware's session payload
 
 Exit status: 0 if the value opens, 1 if it does not, 2 on a usage error.
 `
@@ -53,6 +67,7 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 	var kf keyFlags
 	kf.register(fs)
 	name := fs.String("name", "", "")
+	raw := fs.Bool("raw", false, "")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagExit(err, inspectUsage, stdout, stderr)
@@ -67,27 +82,43 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return failure(stderr, "inspect", err)
 	}
-	value := "-"
+	input := "-"
 	if len(pos) == 1 {
-		value = pos[0]
+		input = pos[0]
 	}
-	if value == "-" {
+	if input == "-" {
 		b, err := io.ReadAll(io.LimitReader(stdinReader, 1<<20))
 		if err != nil {
 			return failure(stderr, "inspect", err)
 		}
-		value = strings.TrimSpace(string(b))
+		input = strings.TrimSpace(string(b))
 	}
 
 	s := sealed.NewSealer(ring)
 	s.Now = keysNow
 	now := keysNow()
-	pt, info, err := s.Open(*name, value)
+	v, err := cookieValue(input, *name)
 	if err != nil {
-		fmt.Fprintf(stderr, "sealed inspect: does not open: %s\n", openFailure(err, value, *name, ring, info, now))
+		fmt.Fprintf(stderr, "sealed inspect: does not open: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "opens:    yes, cookie %q\n", *name)
+	if v.Chunks > 0 {
+		s.MaxLen = format.MaxChunks * 4096
+	}
+	pt, info, err := s.Open(v.Name, v.Value)
+	if err != nil {
+		if v.Missing != nil && (errors.Is(err, sealed.ErrInvalid) || errors.Is(err, sealed.ErrMalformed)) {
+			fmt.Fprintf(stderr, "sealed inspect: does not open: malformed: %v\n", v.Missing)
+			return 1
+		}
+		fmt.Fprintf(stderr, "sealed inspect: does not open: %s\n", openFailure(err, v.Value, *name, ring, info, now))
+		return 1
+	}
+	if v.Chunks == 0 {
+		fmt.Fprintf(stdout, "opens:    yes, cookie %q\n", *name)
+	} else {
+		fmt.Fprintf(stdout, "opens:    yes, cookie %q in %d chunks (%s.0 to %s.%d)\n", *name, v.Chunks, *name, *name, v.Chunks-1)
+	}
 	if info.Stale {
 		fmt.Fprintf(stdout, "key:      %s (a previous key; the primary is %s)\n", info.KeyID, ring.Primary().ID())
 		fmt.Fprintf(stdout, "stale:    yes: the application re-seals it with %s on its next response\n", ring.Primary().ID())
@@ -96,8 +127,73 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "stale:    no")
 	}
 	fmt.Fprintf(stdout, "expires:  %s (in %s)\n", info.Expires.UTC().Format(time.RFC3339), info.Expires.Sub(now).Round(time.Second))
+	if p, err := format.ParsePayload(pt); err == nil && !*raw {
+		fmt.Fprint(stdout, describeSession(p, now))
+		return 0
+	}
 	fmt.Fprintf(stdout, "payload:  %s", describePayload(pt))
 	return 0
+}
+
+// cookieValue returns the sealed value in input and the name it was sealed
+// for. input is a cookie value, or a Cookie header ("Cookie: a=1; name=v"
+// or "name.0=v0; name.1=v1", one or more lines), which a value never looks
+// like: sealed values are unpadded base64url, with no '='.
+func cookieValue(input, name string) (format.Carried, error) {
+	if !strings.Contains(input, "=") {
+		return format.Carried{Value: input, Name: name}, nil
+	}
+	var lines []string
+	for line := range strings.Lines(input) {
+		line = strings.TrimSpace(line)
+		if len(line) >= 7 && strings.EqualFold(line[:7], "cookie:") {
+			line = line[7:]
+		}
+		lines = append(lines, line)
+	}
+	var c format.Cookies
+	c.Read(lines, name)
+	if !c.Any() {
+		return format.Carried{}, fmt.Errorf("malformed: the Cookie header has no cookie %q or %s.0", name, name)
+	}
+	v, err := c.Value(name, format.MaxChunks)
+	if err != nil {
+		return format.Carried{}, fmt.Errorf("malformed: %w", err)
+	}
+	return v, nil
+}
+
+// describeSession renders a middleware session payload, ending in a
+// newline.
+func describeSession(p format.Payload, now time.Time) string {
+	var b strings.Builder
+	at := func(unix int64) string {
+		t := time.Unix(unix, 0)
+		return fmt.Sprintf("%s (%s)", t.UTC().Format(time.RFC3339), relative(t, now))
+	}
+	fmt.Fprintf(&b, "session:  written by the middleware (payload version %d)\n", format.PayloadVersion)
+	fmt.Fprintf(&b, "issued:   %s\n", at(p.Issued))
+	fmt.Fprintf(&b, "deadline: %s\n", at(p.Deadline))
+	fmt.Fprintf(&b, "refreshed: %s\n", at(p.Refreshed))
+	fmt.Fprintf(&b, "flashes:  %d\n", len(p.Flashes))
+	for _, f := range p.Flashes {
+		fmt.Fprintf(&b, "  %s\n", strconv.Quote(f))
+	}
+	if !p.HasValue {
+		b.WriteString("value:    none (the cookie carries only flash messages)\n")
+		return b.String()
+	}
+	b.WriteString("value:    " + describePayload(p.Value))
+	return b.String()
+}
+
+// relative says how far t is from now: "in 2h0m0s" or "1h0m0s ago".
+func relative(t, now time.Time) string {
+	d := t.Sub(now).Round(time.Second)
+	if d < 0 {
+		return (-d).String() + " ago"
+	}
+	return "in " + d.String()
 }
 
 // stdinReader is where "-" reads from; tests replace it.

@@ -120,34 +120,46 @@ func (e *TooManyChunksError) Error() string {
 	return fmt.Sprintf("more than %d chunks", e.Budget)
 }
 
-// Value returns the sealed value the cookies carry and the name it was
-// sealed for (docs/FORMAT-middleware.md, "Reading"): the unchunked cookie
-// if present, else chunks 0..n-1, where the run goes on while the chunk
-// before is as long as chunk 0. When the run ends on a full chunk, missing
-// is the error to report if the value does not open: values written before
-// writers kept the last chunk short may end on a full chunk, so the caller
-// tries to open it first. The value is built only when chunked.
-func (c *Cookies) Value(name string, budget int) (value, sealedName string, missing, err error) {
+// A Carried is the sealed value a request's cookies carry.
+type Carried struct {
+	Value string
+	Name  string // the name it was sealed for: the cookie name, or ChunkedName
+	// Chunks is the number of chunks joined, 0 for the unchunked cookie.
+	Chunks int
+	// Missing is set when the chunks end on a full chunk: it is the error
+	// to report if the value does not open. Values written before writers
+	// kept the last chunk short may end on a full chunk, so callers try to
+	// open the value first.
+	Missing error
+}
+
+// Value returns the sealed value the cookies carry (docs/FORMAT-middleware.md,
+// "Reading"): the unchunked cookie if present, else chunks 0..n-1, where
+// the run goes on while the chunk before is as long as chunk 0. The value
+// is built only when chunked.
+func (c *Cookies) Value(name string, budget int) (Carried, error) {
 	if c.HasPlain {
-		return c.Plain, name, nil, nil
+		return Carried{Value: c.Plain, Name: name}, nil
 	}
 	if c.Carried&1 == 0 {
-		return "", "", nil, &MissingChunkError{Name: name, Index: 0}
+		return Carried{}, &MissingChunkError{Name: name, Index: 0}
 	}
 	full, n := len(c.Chunks[0]), 1
 	for n < 64 && c.Carried&(1<<n) != 0 && len(c.Chunks[n-1]) == full {
 		if n >= budget {
-			return "", "", nil, &TooManyChunksError{Budget: budget}
+			return Carried{}, &TooManyChunksError{Budget: budget}
 		}
 		n++
 	}
+	v := Carried{Name: ChunkedName(name, n), Chunks: n}
 	if len(c.Chunks[n-1]) == full {
-		missing = &MissingChunkError{Name: name, Index: n}
+		v.Missing = &MissingChunkError{Name: name, Index: n}
 	}
 	var b strings.Builder
 	b.Grow(n * full)
 	for _, s := range c.Chunks[:n] {
 		b.WriteString(s)
 	}
-	return b.String(), ChunkedName(name, n), missing, nil
+	v.Value = b.String()
+	return v, nil
 }

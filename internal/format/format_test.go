@@ -84,32 +84,32 @@ func TestCookies(t *testing.T) {
 	if c.HasPlain || c.Carried != 1|1<<1|1<<2|1<<63 {
 		t.Fatalf("read %+v", c)
 	}
-	v, name, missing, err := c.Value("s", 4)
-	if v != "aaabbbc" || name != "s#3" || missing != nil || err != nil {
-		t.Errorf("Value = %q %q %v %v", v, name, missing, err)
+	v, err := c.Value("s", 4)
+	if v.Value != "aaabbbc" || v.Name != "s#3" || v.Chunks != 3 || v.Missing != nil || err != nil {
+		t.Errorf("Value = %+v, %v", v, err)
 	}
 	// A run of full chunks: the last one may be missing.
 	c = Cookies{}
 	c.Read([]string{"s.0=aa; s.1=bb; s.3=cc"}, "s")
 	var me *MissingChunkError
-	if _, _, missing, _ := c.Value("s", 4); !errors.As(missing, &me) || me.Index != 2 {
-		t.Errorf("missing = %v", missing)
+	if v, _ := c.Value("s", 4); !errors.As(v.Missing, &me) || me.Index != 2 {
+		t.Errorf("missing = %v", v.Missing)
 	}
 	c = Cookies{}
 	c.Read([]string{"s.1=bb"}, "s")
-	if _, _, _, err := c.Value("s", 4); !errors.As(err, &me) || me.Index != 0 || !strings.Contains(err.Error(), "chunk s.0 missing: Cookie header truncated?") {
+	if _, err := c.Value("s", 4); !errors.As(err, &me) || me.Index != 0 || !strings.Contains(err.Error(), "chunk s.0 missing: Cookie header truncated?") {
 		t.Errorf("err = %v", err)
 	}
 	c = Cookies{}
 	c.Read([]string{"s.0=a; s.1=b; s.2=c"}, "s")
 	var tm *TooManyChunksError
-	if _, _, _, err := c.Value("s", 2); !errors.As(err, &tm) {
+	if _, err := c.Value("s", 2); !errors.As(err, &tm) {
 		t.Errorf("over budget: %v", err)
 	}
 	c = Cookies{}
 	c.Read([]string{"s=plain; s=second; s.0=a"}, "s")
-	if v, name, _, _ := c.Value("s", 4); v != "plain" || name != "s" {
-		t.Errorf("plain: %q %q", v, name)
+	if v, _ := c.Value("s", 4); v.Value != "plain" || v.Name != "s" || v.Chunks != 0 {
+		t.Errorf("plain: %+v", v)
 	}
 }
 
@@ -138,9 +138,9 @@ func FuzzCookies(f *testing.F) {
 		}
 		var c Cookies
 		c.Read([]string{header}, "s")
-		v, name, _, err := c.Value("s", budget)
-		if err == nil && c.Any() && name == "" {
-			t.Fatalf("value %q without a name", v)
+		v, err := c.Value("s", budget)
+		if err == nil && c.Any() && v.Name == "" {
+			t.Fatalf("value %q without a name", v.Value)
 		}
 	})
 }
