@@ -150,6 +150,16 @@ type Options struct {
 	// right when clocks are synchronised. Negative values are an error.
 	ClockSkew time.Duration
 
+	// Purpose names the application the sessions belong to, such as
+	// "billing" or "admin", and is authenticated with every cookie (see
+	// Sealer.Purpose and docs/FORMAT.md): applications that share a key
+	// ring and a cookie name (every subdomain of a site, say) but have
+	// different purposes refuse each other's sessions (ErrInvalid). Zero
+	// value: no purpose, which keeps cookies sealed before it existed
+	// valid. Setting or changing it ends every existing session once. At
+	// most MaxPurposeLen bytes.
+	Purpose string
+
 	// CompressAbove compresses sessions whose encoding is at least this
 	// many bytes with raw DEFLATE, when that makes them shorter (see
 	// Sealer.CompressAbove): a large session then needs fewer cookies.
@@ -284,6 +294,8 @@ func New[T any](keys KeySource, codec Codec[T], opts Options) (*Manager[T], erro
 		return nil, fmt.Errorf("sealed: New: IdleRefresh %v: must be between 0 and IdleTimeout", refresh)
 	case opts.ClockSkew < 0:
 		return nil, fmt.Errorf("sealed: New: ClockSkew %v: must not be negative", opts.ClockSkew)
+	case len(opts.Purpose) > MaxPurposeLen:
+		return nil, fmt.Errorf("sealed: New: Purpose is %d bytes, limit %d", len(opts.Purpose), MaxPurposeLen)
 	case opts.CompressAbove < 0:
 		return nil, fmt.Errorf("sealed: New: CompressAbove %d: must not be negative", opts.CompressAbove)
 	case m.budget < 1 || m.budget > maxChunkBudget:
@@ -321,6 +333,7 @@ func New[T any](keys KeySource, codec Codec[T], opts Options) (*Manager[T], erro
 	m.sealer.Now = m.now
 	m.sealer.Skew = opts.ClockSkew
 	m.sealer.CompressAbove = opts.CompressAbove
+	m.sealer.Purpose = opts.Purpose
 	m.key = &contextKey{name: m.name}
 	return m, nil
 }

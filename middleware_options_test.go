@@ -1,6 +1,7 @@
 package sealed_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -93,5 +94,50 @@ func TestNewRejectsNegativeSkewAndCompression(t *testing.T) {
 		if _, err := sealed.New(keys, sealed.JSON[sess](), opts); err == nil {
 			t.Errorf("New(%+v) succeeded", opts)
 		}
+	}
+}
+
+// Two applications that share a key ring and the cookie name refuse each
+// other's sessions once they set different purposes; without one they
+// accept them, as before.
+func TestManagerPurpose(t *testing.T) {
+	ring := mwRing(t, mwKey(t, "k1", 1))
+	app := func(purpose string) (*sealed.Manager[sess], *hook) {
+		h := new(hook)
+		m, err := sealed.New(ring, sealed.JSON[sess](), sealed.Options{Purpose: purpose, OnError: h.OnError})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, h
+	}
+	cookie := func(m *sealed.Manager[sess]) string {
+		ctx := m.LoadHeader(context.Background(), http.Header{})
+		m.Put(ctx, sess{User: "admin"})
+		h := http.Header{}
+		if err := m.SaveHeader(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		return strings.SplitN(h.Get("Set-Cookie"), ";", 2)[0]
+	}
+	opens := func(m *sealed.Manager[sess], c string) bool {
+		_, ok := m.Get(m.LoadHeader(context.Background(), http.Header{"Cookie": {c}}))
+		return ok
+	}
+	billing, bh := app("billing")
+	admin, ah := app("admin")
+	none, _ := app("")
+	if opens(admin, cookie(billing)) || opens(billing, cookie(admin)) {
+		t.Error("a session crossed between purposes")
+	}
+	bh.expect(t, sealed.ErrInvalid)
+	ah.expect(t, sealed.ErrInvalid)
+	if opens(billing, cookie(none)) || opens(none, cookie(billing)) {
+		t.Error("a session crossed between a purpose and none")
+	}
+	if !opens(billing, cookie(billing)) || !opens(none, cookie(none)) {
+		t.Error("a session did not open in its own application")
+	}
+	if _, err := sealed.New(ring, sealed.JSON[sess](), sealed.Options{Purpose: strings.Repeat("p", sealed.MaxPurposeLen+1)}); err == nil {
+		t.Error("New accepted an overlong Purpose")
 	}
 }
