@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -31,7 +32,10 @@ a page at / to try it in a browser:
   GET  /session_test           a counter that increments on every request
   POST /delete_session         log out: every session cookie is expired
   POST /big/{n}                store n bytes in the session (split into
-                               several cookies when it does not fit one)
+                               several cookies when it does not fit one;
+                               the page at / says up to how many bytes the
+                               Cookie header stays under 8 KB, the most
+                               curl and many proxies send)
   GET  /big                    length and SHA-256 of the stored bytes
   GET  /flash                  read and clear the flash messages
   GET  /debug/sealed           the Sealer's Stats counters as JSON
@@ -178,6 +182,106 @@ type demoSession struct {
 	Big     string `json:"big,omitempty"`
 }
 
+// demoDefaultBig is the page's default size for "Store big session": two
+// cookies, to show chunking, with a Cookie header of about 6.8 KB, under
+// the 8 KB curl and common proxies send and with room for other cookies of
+// the host (cookies do not separate ports: every app on localhost adds
+// its own).
+const demoDefaultBig = 5000
+
+// demoCookieHeaderLimit is the longest Cookie header line, "Cookie: ",
+// names, values, "; " separators and CRLF, that the demo calls safe: curl
+// sends at most 8,190 bytes of cookies and drops the rest, and nginx's
+// default large_client_header_buffers holds header lines of up to 8 KB.
+const demoCookieHeaderLimit = 8 << 10
+
+// demoWorstSession is the largest demo session holding n bytes in Big, and
+// its unread flash message: the longest name create_session takes, a
+// counter in the millions and the login's welcome.
+func demoWorstSession(n int) (demoSession, string) {
+	name := strings.Repeat("n", 64)
+	return demoSession{Name: name, Counter: 9_999_999, Big: demoBlob(n)}, "Welcome, " + name + "!"
+}
+
+// demoCookieHeaderLen returns the length of the Cookie header line a client
+// sends back for s with flash messages flashes pending, as
+// demoCookieHeaderLimit counts it, or -1 if s is too large to save.
+func demoCookieHeaderLen(m *sealed.Manager[demoSession], s demoSession, flashes ...string) int {
+	ctx := m.LoadHeader(context.Background(), http.Header{})
+	m.Put(ctx, s)
+	for _, f := range flashes {
+		m.Flash(ctx, f)
+	}
+	h := http.Header{}
+	if err := m.SaveHeader(ctx, h); err != nil {
+		return -1
+	}
+	n := len("Cookie: \r\n")
+	for i, c := range (&http.Response{Header: h}).Cookies() {
+		if i > 0 {
+			n += len("; ")
+		}
+		n += len(c.Name) + len("=") + len(c.Value)
+	}
+	return n
+}
+
+// demoBigLimits returns the largest n that every demo session holding n
+// bytes in Big can store (what POST /big/{n} accepts), and the largest for
+// which its Cookie header line stays within demoCookieHeaderLimit.
+func demoBigLimits(m *sealed.Manager[demoSession]) (maxBig, fitBig int) {
+	headerLen := func(n int) int {
+		s, flash := demoWorstSession(n)
+		return demoCookieHeaderLen(m, s, flash)
+	}
+	maxBig = lastTrue(m.MaxSessionLen(), func(n int) bool { return headerLen(n) >= 0 })
+	fitBig = lastTrue(maxBig, func(n int) bool { l := headerLen(n); return l >= 0 && l <= demoCookieHeaderLimit })
+	return maxBig, fitBig
+}
+
+// lastTrue returns the largest n in [0, hi] for which ok(n) holds, given
+// that ok holds up to some n and not after it; 0 if it never holds.
+func lastTrue(hi int, ok func(int) bool) int {
+	if ok(hi) {
+		return hi
+	}
+	lo := 0 // ok(lo) holds or lo is 0; ok(hi) does not
+	for hi-lo > 1 {
+		if mid := (lo + hi) / 2; ok(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// renderDemoPage fills in demoPage's numbers; maxBig and fitBig come from
+// demoBigLimits.
+func renderDemoPage(m *sealed.Manager[demoSession], maxBig, fitBig int) string {
+	s, flash := demoWorstSession(demoDefaultBig)
+	return strings.NewReplacer(
+		"{{MAX}}", thousands(maxBig),
+		"{{FIT}}", thousands(fitBig/100*100), // rounded down: a number to remember
+		"{{LIMIT}}", thousands(demoCookieHeaderLimit),
+		"{{DEFAULT}}", strconv.Itoa(demoDefaultBig),
+		"{{DEFAULT_TEXT}}", thousands(demoDefaultBig),
+		"{{DEFAULT_HEADER}}", thousands(demoCookieHeaderLen(m, s, flash)),
+	).Replace(demoPage)
+}
+
+// thousands formats n with comma separators: 12345 is "12,345".
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
 // newDemoHandler returns the demo application, keeping sessions sealed with
 // keys. opts configures the session cookie (the zero value is the secure
 // default).
@@ -186,10 +290,20 @@ func newDemoHandler(keys sealed.KeySource, opts sealed.Options) (http.Handler, e
 	if err != nil {
 		return nil, err
 	}
+	// Measure the limits with a twin of m, so that the trial seals do not
+	// show in m's Stats at /debug/sealed.
+	probeOpts := opts
+	probeOpts.OnError = func(context.Context, error) {}
+	probe, err := sealed.New(keys, sealed.JSON[demoSession](), probeOpts)
+	if err != nil {
+		return nil, err
+	}
+	maxBig, fitBig := demoBigLimits(probe)
+	page := renderDemoPage(probe, maxBig, fitBig)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		io.WriteString(w, demoPage)
+		io.WriteString(w, page)
 	})
 	mux.HandleFunc("POST /create_session/{name}", func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("name")
@@ -225,8 +339,8 @@ func newDemoHandler(keys sealed.KeySource, opts sealed.Options) (http.Handler, e
 	})
 	mux.HandleFunc("POST /big/{n}", func(w http.ResponseWriter, r *http.Request) {
 		n, err := strconv.Atoi(r.PathValue("n"))
-		if err != nil || n < 0 || n > m.MaxSessionLen()-100 {
-			demoJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"error": "n must be 0 to " + strconv.Itoa(m.MaxSessionLen()-100)})
+		if err != nil || n < 0 || n > maxBig {
+			demoJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"error": "n must be 0 to " + strconv.Itoa(maxBig)})
 			return
 		}
 		b := demoBlob(n)
@@ -271,6 +385,7 @@ func demoBlob(n int) string {
 	return string(b)
 }
 
+// demoPage is the page at /; renderDemoPage fills in the {{...}} numbers.
 const demoPage = `<!doctype html>
 <html lang="en">
 <head>
@@ -294,8 +409,15 @@ Large sessions are split into <code>session.0</code>, <code>session.1</code>, ..
 <button id="flash" onclick="call('GET', '/flash')">Read flash</button>
 <button id="delete" onclick="call('POST', '/delete_session')">Delete session</button>
 </p>
+<p id="limits">The session can hold up to <strong>{{MAX}} bytes</strong> here,
+in up to four cookies. Up to <strong>{{FIT}} bytes</strong>, the Cookie header
+stays under 8 KB ({{LIMIT}} bytes), the most that curl and many proxies send or
+accept; above that, browsers still send it but curl leaves cookies out (and the
+session is lost) and proxies may refuse the request. The default,
+{{DEFAULT_TEXT}} bytes, takes two cookies and at most {{DEFAULT_HEADER}} bytes of
+Cookie header.</p>
 <p>
-<input id="n" value="7000" size="6" aria-label="bytes">
+<input id="n" value="{{DEFAULT}}" size="6" aria-label="bytes">
 <button id="big" onclick="call('POST', '/big/' + document.getElementById('n').value)">Store big session</button>
 <button id="readbig" onclick="call('GET', '/big')">Read big session</button>
 </p>

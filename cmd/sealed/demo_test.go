@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -124,6 +125,134 @@ func TestDemoFlows(t *testing.T) {
 	call("GET", "/whoami", 401)
 	if len(errs) != 0 {
 		t.Errorf("OnError: %v", errs)
+	}
+}
+
+// The page's default "big session" must reach the server whole through
+// clients and proxies that cap the Cookie header at 8 KB (curl sends at most
+// 8,190 bytes of cookies and silently leaves the rest out, which lost the
+// session with the old 7,000-byte default), and the page must say how much
+// the session holds and up to what size the header stays under 8 KB.
+func TestDemoDefaultBigSessionFitsCookieHeader(t *testing.T) {
+	h, err := newDemoHandler(demoTestRing(t), sealed.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var lastCookie []string // the Cookie header lines of the last request
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		lastCookie = r.Header.Values("Cookie")
+		mu.Unlock()
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	cl := srv.Client()
+	jar, _ := cookiejar.New(nil)
+	cl.Jar = jar
+	call := func(method, path string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		resp, err := cl.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v map[string]any
+		json.NewDecoder(resp.Body).Decode(&v)
+		return resp.StatusCode, v
+	}
+	// cookieLine stores a session of n bytes, as large as the demo's other
+	// fields allow (the longest name, an unread flash, a counter), and
+	// returns the Cookie header line the client sends back with it.
+	cookieLine := func(n int) (line int, cookies int) {
+		t.Helper()
+		call("POST", "/delete_session")
+		call("POST", "/create_session/"+strings.Repeat("n", 64))
+		call("GET", "/session_test")
+		if code, v := call("POST", "/big/"+strconv.Itoa(n)); code != 200 {
+			t.Fatalf("POST /big/%d: %d %v", n, code, v)
+		}
+		if code, v := call("GET", "/big"); code != 200 || v["len"] != float64(n) {
+			t.Fatalf("GET /big after storing %d bytes: %d %v (session lost)", n, code, v)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(lastCookie) != 1 {
+			t.Fatalf("%d Cookie header lines, want 1", len(lastCookie))
+		}
+		return len("Cookie: ") + len(lastCookie[0]) + len("\r\n"), strings.Count(lastCookie[0], "; ") + 1
+	}
+
+	resp, err := cl.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(raw)
+	number := func(re string) int {
+		t.Helper()
+		m := regexp.MustCompile(re).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("page lacks %s:\n%s", re, page)
+		}
+		n, err := strconv.Atoi(strings.ReplaceAll(m[1], ",", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	def := number(`id="n" value="(\d+)"`)
+	maxLen := number(`hold up to <strong>([\d,]+) bytes</strong>`)
+	fit := number(`Up to <strong>([\d,]+) bytes</strong>, the Cookie header\s+stays under 8 KB \(8,192 bytes\)`)
+	shownHeader := number(`at most ([\d,]+) bytes of\s+Cookie header`)
+
+	line, cookies := cookieLine(def)
+	t.Logf("default %d bytes: %d cookies, Cookie header line %d bytes; fits up to %d, holds up to %d", def, cookies, line, fit, maxLen)
+	if line > demoCookieHeaderLimit {
+		t.Errorf("default big session of %d bytes: Cookie header line of %d bytes, over %d", def, line, demoCookieHeaderLimit)
+	}
+	if cookies != 2 {
+		t.Errorf("default big session of %d bytes takes %d cookies; want 2, to show chunking", def, cookies)
+	}
+	if line > shownHeader {
+		t.Errorf("the page says at most %d bytes of Cookie header for the default; the client sent %d", shownHeader, line)
+	}
+	if def > fit {
+		t.Errorf("default %d is over the size the page says fits in 8 KB, %d", def, fit)
+	}
+
+	// The page's numbers are right: the fit fits, and is not far below the
+	// real limit (it is rounded down to a hundred); the maximum is what
+	// POST /big accepts.
+	if line, _ := cookieLine(fit); line > demoCookieHeaderLimit {
+		t.Errorf("page says %d bytes fit in 8 KB; their Cookie header line is %d bytes", fit, line)
+	}
+	if line, _ := cookieLine(fit + 300); line <= demoCookieHeaderLimit {
+		t.Errorf("page says %d bytes fit in 8 KB, but %d do too (%d bytes): the number is too cautious", fit, fit+300, line)
+	}
+	cookieLine(maxLen)
+	if code, _ := call("POST", "/big/"+strconv.Itoa(maxLen+1)); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("POST /big/%d: %d, want 413: the page's maximum is wrong", maxLen+1, code)
+	}
+	// Measuring the limits left no trace in the counters.
+	var stats struct{ TooLarge int }
+	req, _ := http.NewRequest("GET", srv.URL+"/debug/sealed", nil)
+	if resp, err := cl.Do(req); err == nil {
+		json.NewDecoder(resp.Body).Decode(&stats)
+		resp.Body.Close()
+	}
+	if stats.TooLarge != 0 {
+		t.Errorf("Stats().TooLarge = %d after requests that all fit", stats.TooLarge)
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 11911: "11,911", 1234567: "1,234,567", -4096: "-4,096"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
 	}
 }
 
