@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -94,6 +95,23 @@ func FuzzOpenJWE(f *testing.F) {
 		}
 		if n != 1 || pt != nil {
 			t.Fatalf("error %v matches %d classes (want 1), plaintext %q", err, n, pt)
+		}
+	})
+}
+
+// FuzzCanonicalBase64URL checks the JWE parts' canonical base64url test
+// against the standard library: strict unpadded base64url decoding that
+// succeeds on a string with no CR or LF (which the decoder skips), and
+// re-encodes to the same string.
+func FuzzCanonicalBase64URL(f *testing.F) {
+	for _, s := range []string{"", "AA", "AB", "AAA", "AAB", "AAAA", "A", "AA==", "A\r\nA", "-_", "+/", "eyJhbGciOiJkaXIifQ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		raw, err := strictBase64.DecodeString(s)
+		want := err == nil && !strings.ContainsAny(s, "\r\n") && base64.RawURLEncoding.EncodeToString(raw) == s
+		if got := canonicalBase64URL(s); got != want {
+			t.Fatalf("canonicalBase64URL(%q) = %v, want %v", s, got, want)
 		}
 	})
 }

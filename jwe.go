@@ -99,7 +99,8 @@ func (s *JWESealer) Seal(name string, plaintext []byte, expires time.Time) (stri
 
 // Open decrypts a compact JWE sealed for the cookie called name. Errors wrap
 // the same sentinels as [Sealer.Open]: ErrTooLarge, ErrMalformed (not a
-// compact JWE with dir/A256GCM, or missing parameters), ErrUnknownKey,
+// compact JWE with dir/A256GCM, a part that is not canonical unpadded
+// base64url, or missing parameters), ErrUnknownKey,
 // ErrInvalid (authentication failed, or sealed for another cookie), and
 // ErrExpired (with Info describing the value).
 func (s *JWESealer) Open(name, value string) ([]byte, Info, error) {
@@ -107,8 +108,18 @@ func (s *JWESealer) Open(name, value string) ([]byte, Info, error) {
 		return nil, Info{}, fmt.Errorf("%w: value is %d characters, limit %d", ErrTooLarge, len(value), max)
 	}
 	// Compact form only: five base64url parts, no JSON serialization.
-	if strings.Count(value, ".") != 4 || strings.ContainsAny(value, " \t\r\n{") {
+	if strings.Count(value, ".") != 4 {
 		return nil, Info{}, fmt.Errorf("%w: not a compact JWE", ErrMalformed)
+	}
+	// Each part canonical, as in a v1 value, so that a value has exactly one
+	// spelling: go-jose decodes leniently (unused bits set) and re-encodes
+	// the protected header for the AAD, so aliases would authenticate.
+	for rest, i := value, 0; i < 5; i++ {
+		part, after, _ := strings.Cut(rest, ".")
+		if !canonicalBase64URL(part) {
+			return nil, Info{}, fmt.Errorf("%w: JWE part %d is not canonical unpadded base64url", ErrMalformed, i+1)
+		}
+		rest = after
 	}
 	obj, err := jose.ParseEncryptedCompact(value, []jose.KeyAlgorithm{jose.DIRECT}, []jose.ContentEncryption{jose.A256GCM})
 	if err != nil {
@@ -153,6 +164,44 @@ func (s *JWESealer) Open(name, value string) ([]byte, Info, error) {
 		return nil, info, fmt.Errorf("%w at %s", ErrExpired, info.Expires.UTC().Format(time.RFC3339))
 	}
 	return pt, info, nil
+}
+
+// canonicalBase64URL reports whether s is canonical unpadded base64url
+// (docs/FORMAT.md, "Opening", step 3): only the 64 characters of the URL
+// alphabet (no padding, whitespace, CR or LF), a length not 1 mod 4, and
+// zero unused bits in the last character. The empty string is canonical.
+func canonicalBase64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if base64URLValue(s[i]) < 0 {
+			return false
+		}
+	}
+	switch len(s) % 4 {
+	case 1:
+		return false
+	case 2: // one byte in the last group: 4 unused bits
+		return base64URLValue(s[len(s)-1])&0x0f == 0
+	case 3: // two bytes: 2 unused bits
+		return base64URLValue(s[len(s)-1])&0x03 == 0
+	}
+	return true
+}
+
+// base64URLValue is the 6-bit value of a base64url character, or -1.
+func base64URLValue(c byte) int {
+	switch {
+	case 'A' <= c && c <= 'Z':
+		return int(c - 'A')
+	case 'a' <= c && c <= 'z':
+		return int(c-'a') + 26
+	case '0' <= c && c <= '9':
+		return int(c-'0') + 52
+	case c == '-':
+		return 62
+	case c == '_':
+		return 63
+	}
+	return -1
 }
 
 // jweInt reads a JSON number header parameter as a whole int64.

@@ -113,3 +113,68 @@ func TestJWEHeaderIsAuthenticated(t *testing.T) {
 		t.Fatalf("extended exp: %v, want ErrInvalid", err)
 	}
 }
+
+// Each part of a compact JWE must be canonical unpadded base64url, as a v1
+// value must be: a value has one spelling. A non-zero unused bit in the last
+// character, padding, a line break or the standard alphabet in any part is
+// ErrMalformed, found before the JOSE parser (which decodes leniently) sees
+// the value; and with the protected header re-encoded for the AAD, the
+// alias would otherwise authenticate.
+func TestJWEOpenRejectsNonCanonicalBase64(t *testing.T) {
+	s := newJWESealer(t, fixedKey(t, "k1", 1))
+	v, err := s.Seal("session", []byte(`{"user":"alice"}`), expiry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Open("session", v); err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(v, ".")
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	edit := func(i int, f func(string) string) string {
+		p := append([]string(nil), parts...)
+		p[i] = f(p[i])
+		return strings.Join(p, ".")
+	}
+	// alias sets the lowest unused bit of the part's last character: the
+	// same bytes to a lenient decoder.
+	alias := func(part string) string {
+		unused := map[int]int{2: 4, 3: 2}[len(part)%4]
+		if unused == 0 {
+			t.Fatalf("part %q has no unused bits", part)
+		}
+		c := strings.IndexByte(alphabet, part[len(part)-1])
+		return part[:len(part)-1] + string(alphabet[c|1])
+	}
+	pad := func(part string) string { return part + strings.Repeat("=", (4-len(part)%4)%4) }
+	type tc struct{ name, value string }
+	var cases []tc
+	for i, name := range []string{"protected header", "encrypted key", "iv", "ciphertext", "tag"} {
+		p := parts[i]
+		if n := len(p) % 4; n == 2 || n == 3 {
+			cases = append(cases, tc{name + ": non-zero trailing bits", edit(i, alias)})
+			cases = append(cases, tc{name + ": padding", edit(i, pad)})
+		}
+		cases = append(cases,
+			tc{name + ": CR LF inside", edit(i, func(p string) string { return p[:len(p)/2] + "\r\n" + p[len(p)/2:] })},
+			tc{name + ": trailing '='", edit(i, func(p string) string { return p + "=" })},
+			tc{name + ": one character too many", edit(i, func(p string) string { return p + "AAAAA"[:1+(4-len(p)%4)%4] })},
+		)
+		if len(p) > 0 {
+			cases = append(cases, tc{name + ": standard alphabet", edit(i, func(p string) string {
+				return strings.NewReplacer("-", "+", "_", "/").Replace(p[:len(p)-1]) + "+" + p[len(p)-1:]
+			})})
+		}
+	}
+	if len(cases) < 20 {
+		t.Fatalf("only %d cases: %q", len(cases), parts)
+	}
+	for _, c := range cases {
+		if c.value == v {
+			t.Fatalf("%s: unchanged value", c.name)
+		}
+		if pt, _, err := s.Open("session", c.value); !errors.Is(err, sealed.ErrMalformed) {
+			t.Errorf("%s: Open = %q, %v; want ErrMalformed", c.name, pt, err)
+		}
+	}
+}
