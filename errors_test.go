@@ -179,3 +179,15 @@ func TestPanicNamesTheCause(t *testing.T) {
 	}()
 	f.m.Put(context.Background(), sess{})
 }
+
+// "over the budget of 1 cookie", not "1 cookies".
+func TestBudgetErrorGrammar(t *testing.T) {
+	for budget, want := range map[int]string{1: "budget of 1 cookie of", 2: "budget of 2 cookies of"} {
+		f := newFixture(t, sealed.Options{ChunkBudget: budget})
+		newClient(t, f.app()).do("POST", "/put?blob=20000")
+		errs := f.hook.take()
+		if len(errs) != 1 || !strings.Contains(errs[0].Error(), want) {
+			t.Errorf("budget %d: %v, want %q", budget, errs, want)
+		}
+	}
+}
