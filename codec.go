@@ -90,23 +90,21 @@ func (gobCodec[T]) Decode(data []byte, v *T) error {
 }
 
 // A Typed seals and opens values of type T: it encodes them with a Codec and
-// seals the bytes with a Sealer, reusing buffers so a round trip allocates
-// little beyond what the codec itself needs. It is safe for concurrent use.
+// seals the bytes with an [Envelope], a [*Sealer] or a JWE sealer. With a
+// *Sealer it reuses buffers, so a round trip allocates little beyond what
+// the codec itself needs. It is safe for concurrent use.
 type Typed[T any] struct {
-	sealer *Sealer
-	codec  Codec[T]
+	env   Envelope
+	codec Codec[T]
 }
 
-// NewTyped returns a Typed that encodes with codec and seals with s.
-func NewTyped[T any](s *Sealer, codec Codec[T]) *Typed[T] {
-	if s == nil || codec == nil {
-		panic("sealed: NewTyped with nil Sealer or Codec")
+// NewTyped returns a Typed that encodes with codec and seals with e.
+func NewTyped[T any](e Envelope, codec Codec[T]) *Typed[T] {
+	if e == nil || codec == nil {
+		panic("sealed: NewTyped with nil Envelope or Codec")
 	}
-	return &Typed[T]{sealer: s, codec: codec}
+	return &Typed[T]{env: e, codec: codec}
 }
-
-// Sealer returns the Sealer t seals with.
-func (t *Typed[T]) Sealer() *Sealer { return t.sealer }
 
 // encodeBuf holds encoded plaintexts between the codec and the sealer.
 var encodeBuf = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
@@ -120,19 +118,7 @@ func (t *Typed[T]) Seal(name string, v *T, expires time.Time) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sealed: value does not encode (%s)", codecFailure(err))
 	}
-	return t.sealer.Seal(name, b, expires)
-}
-
-// AppendSeal is like Seal but appends the sealed value to dst.
-func (t *Typed[T]) AppendSeal(dst []byte, name string, v *T, expires time.Time) ([]byte, error) {
-	p := encodeBuf.Get().(*[]byte)
-	defer putEncodeBuf(p)
-	b, err := t.codec.Append((*p)[:0], v)
-	*p = b
-	if err != nil {
-		return dst, fmt.Errorf("sealed: value does not encode (%s)", codecFailure(err))
-	}
-	return t.sealer.AppendSeal(dst, name, b, expires)
+	return t.env.Seal(name, b, expires)
 }
 
 // Open opens a value sealed for the cookie called name and decodes it. A
@@ -142,8 +128,16 @@ func (t *Typed[T]) Open(name, value string) (T, Info, error) {
 	var v T
 	p := encodeBuf.Get().(*[]byte)
 	defer putEncodeBuf(p)
-	b, info, err := t.sealer.AppendOpen((*p)[:0], name, value)
-	*p = b
+	var b []byte
+	var info Info
+	var err error
+	if s, ok := t.env.(*Sealer); ok {
+		b, info, err = s.AppendOpen((*p)[:0], name, value)
+		*p = b
+	} else {
+		b, info, err = t.env.Open(name, value)
+		defer clear(b)
+	}
 	if err != nil {
 		return v, info, err
 	}

@@ -10,30 +10,6 @@ import (
 	"github.com/sealedcookie/sealed"
 )
 
-func ExampleParseJWKS() {
-	// Usually read from a file mounted from a secret store; see WatchJWKS.
-	// The first key seals; every key opens.
-	jwks := []byte(`{"keys": [
-	  {"kty": "oct", "kid": "2025-06", "k": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"},
-	  {"kty": "oct", "kid": "2025-01", "k": "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8"}
-	]}`)
-	ring, err := sealed.ParseJWKS(jwks)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Println(ring)
-	fmt.Println("primary:", ring.Primary().ID())
-
-	// Errors name a bad key by its position, never by its kid or secret.
-	_, err = sealed.ParseJWKS([]byte(`{"keys": [{"kty": "oct", "kid": "short", "k": "AAECAwQFBgcICQoLDA0ODw"}]}`))
-	fmt.Println(err)
-	// Output:
-	// sealed.KeyRing(2025-06,2025-01)
-	// primary: 2025-06
-	// sealed: JWKS: key 1: "k" is 16 bytes, want 32
-}
-
 func ExampleDeriveKey() {
 	// One master secret of at least 32 random bytes, for example from
 	// "openssl rand -hex 32" in an environment variable.

@@ -1,8 +1,15 @@
 package sealed
 
-// secretBytes returns a copy of the key's 32-byte secret, for the encoders
-// that must write it out (MarshalJWKS). Callers should clear the copy when
-// done. It never leaves the package: the secret has no exported getter.
+import "github.com/sealedcookie/sealed/internal/secret"
+
+// The module's other packages (jwks writes key files, jwe keys AES-GCM)
+// reach a key's secret through internal/secret, never an exported getter.
+func init() {
+	secret.Install(func(key any) []byte { return key.(Key).secretBytes() })
+}
+
+// secretBytes returns a copy of the key's 32-byte secret. Callers should
+// clear the copy when done.
 func (k Key) secretBytes() []byte {
 	if k.k == nil {
 		return nil

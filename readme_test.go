@@ -22,7 +22,7 @@ func TestReadmeFigures(t *testing.T) {
 	sealerMax := sealed.DefaultMaxLen*6/8 - sealed.Overhead
 	for what, n := range map[string]int{
 		"bytes of\n  encoded session through the middleware": m.MaxSessionLen(),
-		"bytes of plaintext through a\n  bare `Sealer`":     sealerMax,
+		"bytes of plaintext through a\n  bare `Sealer`":      sealerMax,
 	} {
 		want := thousands(n) + " " + what
 		if !strings.Contains(string(readme), want) {

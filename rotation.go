@@ -4,13 +4,13 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 
+	"github.com/sealedcookie/sealed/internal/secret"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -213,16 +213,16 @@ func ParseKeyRing(s string) (*KeyRing, error) {
 	}
 	var keys []Key
 	for i, entry := range strings.Split(s, ",") {
-		id, secret, ok := strings.Cut(strings.TrimSpace(entry), ":")
+		id, text, ok := strings.Cut(strings.TrimSpace(entry), ":")
 		if !ok {
 			return nil, fmt.Errorf("sealed: key ring: entry %d: want id:base64url-secret", i+1)
 		}
 		if checkKeyID(id) != nil {
 			return nil, fmt.Errorf("sealed: key ring: entry %d: the ID must be 1 to %d bytes of printable ASCII other than space, ',' and ':'", i+1, maxKeyIDLen)
 		}
-		raw, err := decodeSecret(secret)
+		raw, err := secret.Decode(text, KeySize)
 		if err != nil {
-			return nil, fmt.Errorf("sealed: key ring: entry %d: the secret is not 32 bytes of base64url", i+1)
+			return nil, fmt.Errorf("sealed: key ring: entry %d: the secret: %w", i+1, err)
 		}
 		k, err := NewKey(id, raw)
 		clear(raw)
@@ -251,18 +251,6 @@ func newParsedRing(what string, keys []Key) (*KeyRing, error) {
 	return &KeyRing{keys: keys}, nil
 }
 
-func decodeSecret(s string) ([]byte, error) {
-	enc := base64.RawURLEncoding
-	if strings.HasSuffix(s, "=") {
-		enc = base64.URLEncoding
-	}
-	raw, err := enc.Strict().DecodeString(s)
-	if err != nil || len(raw) != KeySize || strings.ContainsAny(s, "\r\n") {
-		return nil, errors.New("bad secret")
-	}
-	return raw, nil
-}
-
 // FormatKeyRing returns the ring in the form [ParseKeyRing] reads, primary
 // first. The result contains the secrets: treat it as you would the keys.
 func FormatKeyRing(r *KeyRing) string {
@@ -273,7 +261,7 @@ func FormatKeyRing(r *KeyRing) string {
 		}
 		b.WriteString(k.k.id)
 		b.WriteByte(':')
-		b.WriteString(base64.RawURLEncoding.EncodeToString(k.k.secret[:]))
+		b.WriteString(secret.Encode(k.k.secret[:]))
 	}
 	return b.String()
 }

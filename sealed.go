@@ -132,6 +132,19 @@ const MaxPurposeLen = 255
 // bytes.
 func EncodedLen(n int) int { return base64.RawURLEncoding.EncodedLen(n + overhead) }
 
+// An Envelope seals byte values for a cookie name and opens them again,
+// reporting the errors listed under Errors. [*Sealer] is the one to use;
+// the jwe package's Sealer is another, for readers in other languages.
+// [NewTyped] works over either.
+type Envelope interface {
+	// Seal seals plaintext for the cookie called name until expires.
+	Seal(name string, plaintext []byte, expires time.Time) (string, error)
+	// Open opens a value sealed for the cookie called name.
+	Open(name, value string) ([]byte, Info, error)
+}
+
+var _ Envelope = (*Sealer)(nil)
+
 // Info describes an opened value.
 type Info struct {
 	KeyID   string    // ID of the key that opened the value

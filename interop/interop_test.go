@@ -21,6 +21,7 @@ import (
 
 	"github.com/sealedcookie/sealed"
 	"github.com/sealedcookie/sealed/internal/peertest"
+	"github.com/sealedcookie/sealed/jwe"
 )
 
 // These tests drive js/sealed.mjs, js/session.mjs and jose through
@@ -627,9 +628,9 @@ func TestDemoServer(t *testing.T) {
 func TestJWE(t *testing.T) {
 	k1, k0 := newKey(t, "jwe-2"), newKey(t, "jwe-1")
 	ring := newRing(t, k1, k0)
-	goJWE := sealed.NewJWESealer(ring)
+	goJWE := jwe.NewSealer(ring)
 	goJWE.Now = func() time.Time { return clock }
-	oldJWE := sealed.NewJWESealer(newRing(t, k0))
+	oldJWE := jwe.NewSealer(newRing(t, k0))
 	expires := clock.Add(time.Hour)
 	payload := []byte(`{"user":"alice","roles":["admin"]}`)
 
@@ -684,15 +685,15 @@ func TestJWE(t *testing.T) {
 	if _, _, err := goJWE.Open("session2", fromJose); !errors.Is(err, sealed.ErrInvalid) {
 		t.Fatalf("jose's JWE under another cookie name: %v, want ErrInvalid", err)
 	}
-	late := sealed.NewJWESealer(ring)
+	late := jwe.NewSealer(ring)
 	late.Now = func() time.Time { return expires }
 	if _, _, err := late.Open("session", fromJose); !errors.Is(err, sealed.ErrExpired) {
 		t.Fatalf("jose's JWE at its exp: %v, want ErrExpired", err)
 	}
-	if _, _, err := sealed.NewJWESealer(newRing(t, newKey(t, "jwe-2"))).Open("session", fromJose); !errors.Is(err, sealed.ErrInvalid) {
+	if _, _, err := jwe.NewSealer(newRing(t, newKey(t, "jwe-2"))).Open("session", fromJose); !errors.Is(err, sealed.ErrInvalid) {
 		t.Fatalf("jose's JWE with another secret: %v, want ErrInvalid", err)
 	}
-	if _, _, err := sealed.NewJWESealer(newRing(t, newKey(t, "y"))).Open("session", fromJose); !errors.Is(err, sealed.ErrUnknownKey) {
+	if _, _, err := jwe.NewSealer(newRing(t, newKey(t, "y"))).Open("session", fromJose); !errors.Is(err, sealed.ErrUnknownKey) {
 		t.Fatalf("jose's JWE with its key missing: %v, want ErrUnknownKey", err)
 	}
 }

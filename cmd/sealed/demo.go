@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/jwks"
 )
 
 const demoUsage = `Usage: sealed demo [-addr HOST:PORT] [-jwks FILE] [-lifetime D]
@@ -92,8 +93,8 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	ring, ephemeral, err := demoKeys()
 	if *jwksFile != "" {
 		ephemeral = false
-		var kf *sealed.KeyFile
-		kf, err = sealed.WatchJWKS(context.Background(), *jwksFile, sealed.WatchOptions{
+		var kf *jwks.File
+		kf, err = jwks.Watch(context.Background(), *jwksFile, jwks.WatchOptions{
 			OnChange: func(r *sealed.KeyRing) { logf("keys reloaded from %s: %s", *jwksFile, r) },
 			OnError:  func(err error) { logf("keys: %v (keeping the previous ring)", err) },
 		})

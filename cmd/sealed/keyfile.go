@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/jwks"
 )
 
 // Shared by the key commands (keygen, rotate, inspect, seal).
@@ -128,7 +129,7 @@ func (k *keyFlags) ring() (*sealed.KeyRing, error) {
 func parseRing(data []byte) (*sealed.KeyRing, error) {
 	s := strings.TrimSpace(string(data))
 	if strings.HasPrefix(s, "{") {
-		return sealed.ParseJWKS(data)
+		return jwks.Parse(data)
 	}
 	return sealed.ParseKeyRing(s)
 }
@@ -140,7 +141,7 @@ func readJWKSFile(path string) (*sealed.KeyRing, error) {
 		return nil, err
 	}
 	defer clear(data)
-	r, err := sealed.ParseJWKS(data)
+	r, err := jwks.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

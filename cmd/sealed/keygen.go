@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/jwks"
 )
 
 const keygenUsage = `Usage: sealed keygen [--id ID] [--jwks | --env | --out FILE]
@@ -53,7 +54,7 @@ func runKeygen(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return failure(stderr, "keygen", err)
 	}
-	jwks, err := sealed.MarshalJWKS(ring)
+	jwks, err := jwks.Marshal(ring)
 	if err != nil {
 		return failure(stderr, "keygen", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/jwks"
 )
 
 // sealedCLI runs the command line and returns its exit code and output.
@@ -52,7 +53,7 @@ func fileRing(t *testing.T, path string) *sealed.KeyRing {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := sealed.ParseJWKS(data)
+	r, err := jwks.Parse(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +93,7 @@ func TestKeyCommandsHelp(t *testing.T) {
 func TestKeygen(t *testing.T) {
 	out := mustRun(t, "keygen", "--id", "k1")
 	start, end := strings.Index(out, "{"), strings.LastIndex(out, "}")
-	ring, err := sealed.ParseJWKS([]byte(out[start : end+1]))
+	ring, err := jwks.Parse([]byte(out[start : end+1]))
 	if err != nil || ring.Primary().ID() != "k1" {
 		t.Fatalf("JWKS part: %v, %v\n%s", ring, err, out)
 	}
@@ -112,8 +113,8 @@ func TestKeygen(t *testing.T) {
 	// Default IDs are unique and valid.
 	a := mustRun(t, "keygen", "--jwks")
 	b := mustRun(t, "keygen", "--jwks")
-	ra, err1 := sealed.ParseJWKS([]byte(a))
-	rb, err2 := sealed.ParseJWKS([]byte(b))
+	ra, err1 := jwks.Parse([]byte(a))
+	rb, err2 := jwks.Parse([]byte(b))
 	if err1 != nil || err2 != nil || ra.Primary().ID() == rb.Primary().ID() || !strings.HasPrefix(ra.Primary().ID(), "k-") {
 		t.Fatalf("default IDs: %v %v %v %v", ra, rb, err1, err2)
 	}

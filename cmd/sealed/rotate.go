@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/jwks"
 )
 
 const rotateUsage = `Usage:
@@ -154,7 +155,7 @@ func runRotate(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return failure(stderr, "rotate "+action, err)
 	}
-	data, err := sealed.MarshalJWKS(newRing)
+	data, err := jwks.Marshal(newRing)
 	if err != nil {
 		return failure(stderr, "rotate "+action, err)
 	}

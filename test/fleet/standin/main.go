@@ -5,7 +5,7 @@
 //	GET /session_test  increments the session's counter; {"count": N}
 //	GET /debug/sealed  the Sealer's Stats as JSON
 //
-// It reads its keys from a JWKS file through sealed.WatchJWKS.
+// It reads its keys from a JWKS file through jwks.Watch.
 package main
 
 import (
@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/jwks"
 )
 
 type session struct {
@@ -28,14 +29,14 @@ type session struct {
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
-	jwks := flag.String("jwks", "", "JWKS key file, reloaded when it changes")
+	jwksFile := flag.String("jwks", "", "JWKS key file, reloaded when it changes")
 	lifetime := flag.Duration("lifetime", time.Hour, "absolute session lifetime")
 	interval := flag.Duration("reload", time.Second, "key file poll interval")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	keys, err := sealed.WatchJWKS(ctx, *jwks, sealed.WatchOptions{
+	keys, err := jwks.Watch(ctx, *jwksFile, jwks.WatchOptions{
 		Interval: *interval,
 		OnChange: func(r *sealed.KeyRing) { log.Printf("%s: keys reloaded: %s", *addr, r) },
 		OnError:  func(err error) { log.Printf("%s: %v", *addr, err) },

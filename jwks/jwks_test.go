@@ -1,4 +1,4 @@
-package sealed_test
+package jwks_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/jwks"
 )
 
 // secretB64 is the base64url secret of a key made of the byte b repeated.
@@ -22,7 +23,7 @@ func octJWK(kid string, b byte) string {
 
 func TestJWKSFirstKeySealsEveryKeyOpens(t *testing.T) {
 	doc := `{"keys":[` + octJWK("new", 2) + `,` + octJWK("old", 1) + `]}`
-	ring, err := sealed.ParseJWKS([]byte(doc))
+	ring, err := jwks.Parse([]byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestJWKSRoundTrip(t *testing.T) {
 	b, _ := sealed.GenerateKey("b")
 	c, _ := sealed.GenerateKey("c")
 	ring, _ := sealed.NewKeyRing(b, a, c)
-	out, err := sealed.MarshalJWKS(ring)
+	out, err := jwks.Marshal(ring)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestJWKSRoundTrip(t *testing.T) {
 	if len(doc.Keys) != 3 || doc.Keys[0]["kid"] != "b" || doc.Keys[0]["kty"] != "oct" || doc.Keys[0]["use"] != "enc" {
 		t.Fatalf("JWKS = %v", doc.Keys)
 	}
-	back, err := sealed.ParseJWKS(out)
+	back, err := jwks.Parse(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func TestJWKSRoundTrip(t *testing.T) {
 func TestJWKSAcceptsPaddingFreeAndExtraMembers(t *testing.T) {
 	// alg and unknown members are ignored; "use": "enc" is fine.
 	doc := `{"keys":[{"kty":"oct","kid":"a","alg":"dir","use":"enc","x-note":1,"k":"` + secretB64(7) + `"}],"other":true}`
-	if _, err := sealed.ParseJWKS([]byte(doc)); err != nil {
+	if _, err := jwks.Parse([]byte(doc)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -112,20 +113,20 @@ func TestJWKSRejects(t *testing.T) {
 		{"bad kid", `{"keys":[{"kty":"oct","kid":"a:b","k":"` + secret + `"}]}`, `key 1: "kid" must be`},
 		{"sig use", `{"keys":[{"kty":"oct","kid":"a","use":"sig","k":"` + secret + `"}]}`, `"use" must be "enc"`},
 		{"missing k", `{"keys":[{"kty":"oct","kid":"a"}]}`, `missing "k"`},
-		{"short k", `{"keys":[{"kty":"oct","kid":"a","k":"` + short + `"}]}`, `"k" is 16 bytes, want 32`},
-		{"bad base64", `{"keys":[{"kty":"oct","kid":"a","k":"` + secret[:10] + `*` + secret[11:] + `"}]}`, "not valid unpadded base64url"},
+		{"short k", `{"keys":[{"kty":"oct","kid":"a","k":"` + short + `"}]}`, `"k": 16 bytes, want 32`},
+		{"bad base64", `{"keys":[{"kty":"oct","kid":"a","k":"` + secret[:10] + `*` + secret[11:] + `"}]}`, `"k": not valid base64url`},
 		{"k not a string", `{"keys":[{"kty":"oct","kid":"a","k":12345}]}`, "not a JWK object"},
-		{"duplicate", `{"keys":[` + octJWK("a", 1) + `,` + octJWK("a", 2) + `]}`, `key 2: same ID as 1`},
+		{"duplicate", `{"keys":[` + octJWK("a", 1) + `,` + octJWK("a", 2) + `]}`, `key 2: same kid as key 1`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ring, err := sealed.ParseJWKS([]byte(tc.doc))
+			ring, err := jwks.Parse([]byte(tc.doc))
 			if err == nil {
 				t.Fatalf("parsed %s; want an error", ring)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q does not mention %q", err, tc.want)
 			}
-			if !strings.HasPrefix(err.Error(), "sealed: ") {
+			if !strings.HasPrefix(err.Error(), "jwks: ") {
 				t.Errorf("error %q lacks the package prefix", err)
 			}
 			for _, s := range []string{secret, secret[:12], short[:12], secretB64(1)[:12], secretB64(2)[:12]} {
@@ -139,16 +140,16 @@ func TestJWKSRejects(t *testing.T) {
 
 func TestJWKSTooLarge(t *testing.T) {
 	doc := `{"keys":[` + octJWK("a", 1) + `],"pad":"` + strings.Repeat("x", 1<<20) + `"}`
-	if _, err := sealed.ParseJWKS([]byte(doc)); err == nil || !strings.Contains(err.Error(), "limit") {
+	if _, err := jwks.Parse([]byte(doc)); err == nil || !strings.Contains(err.Error(), "limit") {
 		t.Fatalf("err = %v; want a size error", err)
 	}
 }
 
 func TestMarshalJWKSEmpty(t *testing.T) {
-	if _, err := sealed.MarshalJWKS(nil); err == nil {
+	if _, err := jwks.Marshal(nil); err == nil {
 		t.Fatal("MarshalJWKS(nil) succeeded")
 	}
-	if _, err := sealed.MarshalJWKS(&sealed.KeyRing{}); err == nil {
+	if _, err := jwks.Marshal(&sealed.KeyRing{}); err == nil {
 		t.Fatal("MarshalJWKS(empty ring) succeeded")
 	}
 }
@@ -164,7 +165,7 @@ func TestJWKSSwappedKidAndSecret(t *testing.T) {
 		`{"keys":[{"kty":"oct","kid":"` + secret + `","use":"sig","k":"x"}]}`,
 		`{"keys":[{"kty":"` + secret + `","kid":"a","k":"x"}]}`,
 	} {
-		_, err := sealed.ParseJWKS([]byte(doc))
+		_, err := jwks.Parse([]byte(doc))
 		if err == nil {
 			t.Fatalf("parsed %s", doc)
 		}

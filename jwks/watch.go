@@ -1,4 +1,4 @@
-package sealed
+package jwks
 
 import (
 	"bytes"
@@ -8,15 +8,18 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sealedcookie/sealed"
 )
 
-// DefaultWatchInterval is how often a [KeyFile] polls its file by default.
+// DefaultWatchInterval is how often a [File] polls its file by default.
 const DefaultWatchInterval = 3 * time.Second
 
-// WatchOptions configures [WatchJWKS]. The zero value is ready to use.
+// WatchOptions configures [Watch]. The zero value is ready to use.
 type WatchOptions struct {
 	// Interval is how often the file is checked. Zero or negative means
 	// DefaultWatchInterval (3 s). A rotation step must wait at least this
@@ -34,12 +37,12 @@ type WatchOptions struct {
 	// OnChange, if not nil, is called from the watching goroutine after a
 	// new ring has been swapped in, with that ring (log its String, which
 	// shows only key IDs). Nil means no notification.
-	OnChange func(*KeyRing)
+	OnChange func(*sealed.KeyRing)
 }
 
-// A KeyFile is a [KeySource] that serves the key ring in a JWKS file (see
-// [ParseJWKS]) and reloads it when the file changes. Create one with
-// [WatchJWKS].
+// A File is a [sealed.KeySource] that serves the key ring in a JWKS file
+// (see [Parse]) and reloads it when the file changes. Create one with
+// [Watch].
 //
 // It polls rather than relying on file system events: every Interval it
 // re-reads the file, following symbolic links, and compares a hash of its
@@ -55,11 +58,11 @@ type WatchOptions struct {
 // OnError and Err.
 //
 // A KeyFile is safe for concurrent use. Stop it with Close or by cancelling
-// the context given to WatchJWKS; Current keeps returning the last ring.
-type KeyFile struct {
+// the context given to Watch; Current keeps returning the last ring.
+type File struct {
 	path string
 	opts WatchOptions
-	ring atomic.Pointer[KeyRing]
+	ring atomic.Pointer[sealed.KeyRing]
 
 	mu      sync.Mutex // serializes loads; guards the fields below
 	seen    [sha256.Size]byte
@@ -71,17 +74,17 @@ type KeyFile struct {
 	closeOnce sync.Once
 }
 
-var _ KeySource = (*KeyFile)(nil)
+var _ sealed.KeySource = (*File)(nil)
 
-// WatchJWKS loads the JWKS file at path and starts a goroutine that reloads
-// it when it changes, until ctx is cancelled or Close is called. The first
-// load must succeed: WatchJWKS returns its error, and starts nothing, when
-// the file is missing or invalid.
-func WatchJWKS(ctx context.Context, path string, opts WatchOptions) (*KeyFile, error) {
+// Watch loads the JWKS file at path and starts a goroutine that reloads it
+// when it changes, until ctx is cancelled or Close is called. The first load
+// must succeed: Watch returns its error, and starts nothing, when the file
+// is missing or invalid.
+func Watch(ctx context.Context, path string, opts WatchOptions) (*File, error) {
 	if opts.Interval <= 0 {
 		opts.Interval = DefaultWatchInterval
 	}
-	f := &KeyFile{path: path, opts: opts, done: make(chan struct{})}
+	f := &File{path: path, opts: opts, done: make(chan struct{})}
 	if _, _, err := f.load(); err != nil {
 		return nil, err
 	}
@@ -91,15 +94,15 @@ func WatchJWKS(ctx context.Context, path string, opts WatchOptions) (*KeyFile, e
 }
 
 // Current returns the ring loaded last. It never returns nil.
-func (f *KeyFile) Current() *KeyRing { return f.ring.Load() }
+func (f *File) Current() *sealed.KeyRing { return f.ring.Load() }
 
 // Path returns the watched file's path.
-func (f *KeyFile) Path() string { return f.path }
+func (f *File) Path() string { return f.path }
 
 // Err returns the error from the last check of the file, or nil when the
 // ring in use is the file's current content. A non-nil Err means the file
 // changed but could not be loaded: health checks may report it.
-func (f *KeyFile) Err() error {
+func (f *File) Err() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.lastErr
@@ -109,7 +112,7 @@ func (f *KeyFile) Err() error {
 // in its ring if it changed. It returns the error that kept the file from
 // loading (the previous ring stays in use) or nil. OnChange is called if the
 // ring changed; OnError is not called, since the caller has the error.
-func (f *KeyFile) Reload() error {
+func (f *File) Reload() error {
 	changed, _, err := f.load()
 	if changed != nil && f.opts.OnChange != nil {
 		f.opts.OnChange(changed)
@@ -119,7 +122,7 @@ func (f *KeyFile) Reload() error {
 
 // Close stops the watching goroutine and waits for it to exit. It is safe
 // to call more than once. Current keeps working after Close.
-func (f *KeyFile) Close() error {
+func (f *File) Close() error {
 	f.closeOnce.Do(func() {
 		f.cancel()
 		<-f.done
@@ -127,7 +130,7 @@ func (f *KeyFile) Close() error {
 	return nil
 }
 
-func (f *KeyFile) watch(ctx context.Context) {
+func (f *File) watch(ctx context.Context) {
 	defer close(f.done)
 	t := time.NewTicker(f.opts.Interval)
 	defer t.Stop()
@@ -152,13 +155,13 @@ func (f *KeyFile) watch(ctx context.Context) {
 // one in (nil on the first load), the load's error, and whether that error
 // differs from the previous load's, so the watcher reports each failure
 // once. Callbacks run in the caller, outside the lock.
-func (f *KeyFile) load() (changed *KeyRing, newErr bool, err error) {
+func (f *File) load() (changed *sealed.KeyRing, newErr bool, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	data, err := readBounded(f.path)
 	if err != nil {
 		f.seen = [sha256.Size]byte{} // re-parse whatever comes back
-		err = fmt.Errorf("sealed: key file %s: %w", f.path, err)
+		err = fmt.Errorf("jwks: key file %s: %w", f.path, err)
 		return nil, f.fail(err), err
 	}
 	defer clear(data)
@@ -169,9 +172,9 @@ func (f *KeyFile) load() (changed *KeyRing, newErr bool, err error) {
 		return nil, false, f.lastErr
 	}
 	f.seen = sum
-	ring, err := ParseJWKS(data)
+	ring, err := Parse(data)
 	if err != nil {
-		err = wrap(err, "key file %s", f.path)
+		err = fmt.Errorf("jwks: key file %s: %s", f.path, strings.TrimPrefix(err.Error(), "jwks: "))
 		return nil, f.fail(err), err
 	}
 	old := f.ring.Swap(ring)
@@ -184,7 +187,7 @@ func (f *KeyFile) load() (changed *KeyRing, newErr bool, err error) {
 
 // fail records err as the outcome of the current load and reports whether
 // it differs from the previous failure.
-func (f *KeyFile) fail(err error) bool {
+func (f *File) fail(err error) bool {
 	f.lastErr = err
 	if msg := err.Error(); msg != f.errMsg {
 		f.errMsg = msg
@@ -193,7 +196,7 @@ func (f *KeyFile) fail(err error) bool {
 	return false
 }
 
-// readBounded reads a file of at most maxJWKSLen bytes. os.ReadFile follows
+// readBounded reads a file of at most MaxLen bytes. os.ReadFile follows
 // symbolic links, so a Kubernetes "..data" swap is seen on the next read.
 func readBounded(path string) ([]byte, error) {
 	fh, err := os.Open(path)
@@ -202,12 +205,12 @@ func readBounded(path string) ([]byte, error) {
 	}
 	defer fh.Close()
 	var b bytes.Buffer
-	n, err := io.Copy(&b, io.LimitReader(fh, maxJWKSLen+1))
+	n, err := io.Copy(&b, io.LimitReader(fh, MaxLen+1))
 	if err != nil {
 		return nil, unwrapPathError(err)
 	}
-	if n > maxJWKSLen {
-		return nil, fmt.Errorf("larger than %d bytes", maxJWKSLen)
+	if n > MaxLen {
+		return nil, fmt.Errorf("larger than %d bytes", MaxLen)
 	}
 	return b.Bytes(), nil
 }

@@ -1,4 +1,4 @@
-package sealed_test
+package jwks_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/jwks"
 )
 
 // jwksBytes returns the JWKS for a ring of keys, the first primary.
@@ -22,7 +23,7 @@ func jwksBytes(t *testing.T, keys ...sealed.Key) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := sealed.MarshalJWKS(ring)
+	b, err := jwks.Marshal(ring)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +58,8 @@ type watchLog struct {
 	errs    []error
 }
 
-func (l *watchLog) opts(interval time.Duration) sealed.WatchOptions {
-	return sealed.WatchOptions{
+func (l *watchLog) opts(interval time.Duration) jwks.WatchOptions {
+	return jwks.WatchOptions{
 		Interval: interval,
 		OnChange: func(r *sealed.KeyRing) { l.mu.Lock(); l.changes = append(l.changes, r.String()); l.mu.Unlock() },
 		OnError:  func(err error) { l.mu.Lock(); l.errs = append(l.errs, err); l.mu.Unlock() },
@@ -77,7 +78,7 @@ func TestWatchJWKSReloadsOnRename(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "keys.json")
 		replaceFile(t, path, jwksBytes(t, a))
 		var log watchLog
-		kf, err := sealed.WatchJWKS(t.Context(), path, log.opts(time.Second))
+		kf, err := jwks.Watch(t.Context(), path, log.opts(time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,13 +123,13 @@ func TestWatchJWKSDefaultInterval(t *testing.T) {
 		a, b := genKey(t, "a"), genKey(t, "b")
 		path := filepath.Join(t.TempDir(), "keys.json")
 		replaceFile(t, path, jwksBytes(t, a))
-		kf, err := sealed.WatchJWKS(t.Context(), path, sealed.WatchOptions{})
+		kf, err := jwks.Watch(t.Context(), path, jwks.WatchOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer kf.Close()
 		replaceFile(t, path, jwksBytes(t, b))
-		time.Sleep(sealed.DefaultWatchInterval - time.Millisecond)
+		time.Sleep(jwks.DefaultWatchInterval - time.Millisecond)
 		synctest.Wait()
 		if kf.Current().Primary().ID() != "a" {
 			t.Fatal("reloaded before DefaultWatchInterval")
@@ -166,7 +167,7 @@ func TestWatchJWKSKubernetesSecretSwap(t *testing.T) {
 		if err := os.Symlink(filepath.Join("..data", "jwks.json"), filepath.Join(dir, "jwks.json")); err != nil {
 			t.Fatal(err)
 		}
-		kf, err := sealed.WatchJWKS(t.Context(), filepath.Join(dir, "jwks.json"), sealed.WatchOptions{Interval: time.Second})
+		kf, err := jwks.Watch(t.Context(), filepath.Join(dir, "jwks.json"), jwks.WatchOptions{Interval: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,7 +192,7 @@ func TestWatchJWKSBadFileKeepsLastGoodRing(t *testing.T) {
 		good := jwksBytes(t, a)
 		replaceFile(t, path, good)
 		var log watchLog
-		kf, err := sealed.WatchJWKS(t.Context(), path, log.opts(time.Second))
+		kf, err := jwks.Watch(t.Context(), path, log.opts(time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -242,12 +243,12 @@ func TestWatchJWKSBadFileKeepsLastGoodRing(t *testing.T) {
 
 func TestWatchJWKSFirstLoadMustSucceed(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := sealed.WatchJWKS(t.Context(), filepath.Join(dir, "missing.json"), sealed.WatchOptions{}); !errors.Is(err, os.ErrNotExist) {
+	if _, err := jwks.Watch(t.Context(), filepath.Join(dir, "missing.json"), jwks.WatchOptions{}); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing file: err = %v", err)
 	}
 	path := filepath.Join(dir, "bad.json")
 	os.WriteFile(path, []byte(`{"keys":[]}`), 0o600)
-	if _, err := sealed.WatchJWKS(t.Context(), path, sealed.WatchOptions{}); err == nil || !strings.Contains(err.Error(), "no keys") {
+	if _, err := jwks.Watch(t.Context(), path, jwks.WatchOptions{}); err == nil || !strings.Contains(err.Error(), "no keys") {
 		t.Fatalf("empty set: err = %v", err)
 	}
 }
@@ -258,7 +259,7 @@ func TestWatchJWKSStopsOnCancelAndClose(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "keys.json")
 		replaceFile(t, path, jwksBytes(t, genKey(t, "a")))
 		ctx, cancel := context.WithCancel(t.Context())
-		kf, err := sealed.WatchJWKS(ctx, path, sealed.WatchOptions{Interval: time.Second})
+		kf, err := jwks.Watch(ctx, path, jwks.WatchOptions{Interval: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -273,7 +274,7 @@ func TestWatchJWKSStopsOnCancelAndClose(t *testing.T) {
 		kf.Close() // after cancel: returns, does not hang
 		kf.Close() // twice: fine
 
-		kf2, err := sealed.WatchJWKS(t.Context(), path, sealed.WatchOptions{Interval: time.Second})
+		kf2, err := jwks.Watch(t.Context(), path, jwks.WatchOptions{Interval: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -292,7 +293,7 @@ func TestReloadNow(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys.json")
 	replaceFile(t, path, jwksBytes(t, a))
 	var log watchLog
-	kf, err := sealed.WatchJWKS(t.Context(), path, log.opts(time.Hour))
+	kf, err := jwks.Watch(t.Context(), path, log.opts(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +327,7 @@ func TestWatchJWKSRotationUnderLoad(t *testing.T) {
 	oldK, newK := genKey(t, "old"), genKey(t, "new")
 	path := filepath.Join(t.TempDir(), "keys.json")
 	replaceFile(t, path, jwksBytes(t, oldK))
-	kf, err := sealed.WatchJWKS(t.Context(), path, sealed.WatchOptions{Interval: time.Millisecond})
+	kf, err := jwks.Watch(t.Context(), path, jwks.WatchOptions{Interval: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
-package sealed_test
+package jwe_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -9,15 +10,30 @@ import (
 	"time"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/jwe"
 )
 
-func newJWESealer(t *testing.T, primary sealed.Key, previous ...sealed.Key) *sealed.JWESealer {
+var (
+	t0     = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	expiry = t0.Add(time.Hour)
+)
+
+func fixedKey(t testing.TB, id string, b byte) sealed.Key {
+	t.Helper()
+	k, err := sealed.NewKey(id, bytes.Repeat([]byte{b}, sealed.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func newJWESealer(t *testing.T, primary sealed.Key, previous ...sealed.Key) *jwe.Sealer {
 	t.Helper()
 	ring, err := sealed.NewKeyRing(primary, previous...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := sealed.NewJWESealer(ring)
+	s := jwe.NewSealer(ring)
 	s.Now = func() time.Time { return t0 }
 	return s
 }
@@ -67,7 +83,7 @@ func TestJWEErrors(t *testing.T) {
 	}
 	cases := []struct {
 		name, cookie, value string
-		s                   *sealed.JWESealer
+		s                   *jwe.Sealer
 		want                error
 	}{
 		{"other cookie", "admin", v, s, sealed.ErrInvalid},
