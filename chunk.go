@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"net/http"
 	"strings"
 	"time"
@@ -62,7 +61,7 @@ func (s *state[T]) open(ctx context.Context, c *format.Cookies) error {
 		}
 	}
 	s.has, s.flashes = pl.HasValue, pl.Flashes
-	s.issued, s.deadline, s.refreshed, s.keyID = pl.Issued, pl.Deadline, pl.Refreshed, info.KeyID
+	s.issued, s.deadline, s.refreshed, s.opened = pl.Issued, pl.Deadline, pl.Refreshed, info
 	if s.has && m.Validate != nil {
 		if err := m.Validate(ctx, s.val, s.info()); err != nil {
 			return fmt.Errorf("%w: %w", ErrRejected, err)
@@ -78,12 +77,12 @@ func (s *state[T]) open(ctx context.Context, c *format.Cookies) error {
 // appends its plaintext to dst.
 func (m *Manager[T]) openCookies(c *format.Cookies, dst []byte) ([]byte, Info, error) {
 	v, err := c.Value(m.name, m.budget)
-	var tooMany *format.TooManyChunksError
-	switch {
-	case errors.As(err, &tooMany):
-		return dst, Info{}, fmt.Errorf("%w: %w", ErrTooLarge, err)
-	case err != nil:
-		return dst, Info{}, fmt.Errorf("%w: %w", ErrMalformed, err)
+	if err != nil {
+		class := ErrMalformed
+		if _, ok := err.(*format.TooManyChunksError); ok {
+			class = ErrTooLarge
+		}
+		return dst, Info{}, fmt.Errorf("%w: %w", class, err)
 	}
 	b, info, err := m.sealer.AppendOpen(dst, v.Name, v.Value)
 	if err != nil && v.Missing != nil && (errors.Is(err, ErrInvalid) || errors.Is(err, ErrMalformed)) {
@@ -314,7 +313,7 @@ func addVaryCookie(h http.Header) {
 // so it does not count.
 func keepsCookieFromCaches(values []string) bool {
 	for _, v := range values {
-		for d := range cacheDirectives(v) {
+		for d, rest, ok := nextDirective(v); ok; d, rest, ok = nextDirective(rest) {
 			switch {
 			case strings.EqualFold(d.name, "no-store"):
 				return true
@@ -340,56 +339,46 @@ type cacheDirective struct {
 	qualified bool
 }
 
-// cacheDirectives yields the directives of a Cache-Control value (RFC 9111
-// section 5.2). A quoted argument may contain commas. A malformed part ends
-// the iteration.
-func cacheDirectives(v string) iter.Seq[cacheDirective] {
-	return func(yield func(cacheDirective) bool) {
-		for {
-			v = strings.TrimLeft(v, " \t,")
-			if v == "" {
-				return
-			}
-			end := strings.IndexAny(v, "=,")
-			if end < 0 {
-				yield(cacheDirective{name: strings.TrimSpace(v)})
-				return
-			}
-			name := strings.TrimSpace(v[:end])
-			if v[end] == ',' {
-				if !yield(cacheDirective{name: name}) {
-					return
-				}
-				v = v[end+1:]
-				continue
-			}
-			v = strings.TrimLeft(v[end+1:], " \t")
-			var arg string
-			if strings.HasPrefix(v, `"`) {
-				var b strings.Builder
-				i := 1
-				for ; i < len(v) && v[i] != '"'; i++ {
-					if v[i] == '\\' && i+1 < len(v) {
-						i++
-					}
-					b.WriteByte(v[i])
-				}
-				if i >= len(v) {
-					return // unterminated quoted string
-				}
-				arg, v = b.String(), v[i+1:]
-			} else {
-				stop := strings.IndexByte(v, ',')
-				if stop < 0 {
-					stop = len(v)
-				}
-				arg, v = strings.TrimSpace(v[:stop]), v[stop:]
-			}
-			if !yield(cacheDirective{name, arg, true}) {
-				return
-			}
-		}
+// nextDirective parses the first directive of a Cache-Control value (RFC
+// 9111 section 5.2) and returns the rest of the value. A quoted argument may
+// contain commas. It reports false at the end of the value or at a
+// malformed part.
+func nextDirective(v string) (d cacheDirective, rest string, ok bool) {
+	v = strings.TrimLeft(v, " \t,")
+	if v == "" {
+		return d, "", false
 	}
+	end := strings.IndexAny(v, "=,")
+	if end < 0 {
+		return cacheDirective{name: strings.TrimSpace(v)}, "", true
+	}
+	d.name = strings.TrimSpace(v[:end])
+	if v[end] == ',' {
+		return d, v[end+1:], true
+	}
+	d.qualified = true
+	v = strings.TrimLeft(v[end+1:], " \t")
+	if !strings.HasPrefix(v, `"`) {
+		stop := strings.IndexByte(v, ',')
+		if stop < 0 {
+			stop = len(v)
+		}
+		d.arg = strings.TrimSpace(v[:stop])
+		return d, v[stop:], true
+	}
+	var b strings.Builder
+	i := 1
+	for ; i < len(v) && v[i] != '"'; i++ {
+		if v[i] == '\\' && i+1 < len(v) {
+			i++
+		}
+		b.WriteByte(v[i])
+	}
+	if i >= len(v) {
+		return d, "", false // unterminated quoted string
+	}
+	d.arg = b.String()
+	return d, v[i+1:], true
 }
 
 // hasToken reports whether the comma-separated header values contain the

@@ -127,21 +127,21 @@ func (t *Typed[T]) Seal(name string, v *T, expires time.Time) (string, error) {
 func (t *Typed[T]) Open(name, value string) (T, Info, error) {
 	var v T
 	p := encodeBuf.Get().(*[]byte)
-	defer putEncodeBuf(p)
-	var b []byte
+	defer putEncodeBuf(p) // clears the plaintext
 	var info Info
 	var err error
 	if s, ok := t.env.(*Sealer); ok {
-		b, info, err = s.AppendOpen((*p)[:0], name, value)
-		*p = b
+		*p, info, err = s.AppendOpen((*p)[:0], name, value)
 	} else {
+		var b []byte
 		b, info, err = t.env.Open(name, value)
-		defer clear(b)
+		*p = append((*p)[:0], b...)
+		clear(b)
 	}
 	if err != nil {
 		return v, info, err
 	}
-	if err := t.codec.Decode(b, &v); err != nil {
+	if err := t.codec.Decode(*p, &v); err != nil {
 		var zero T
 		return zero, Info{}, fmt.Errorf("%w: sealed payload does not decode (%s)", ErrMalformed, codecFailure(err))
 	}

@@ -18,22 +18,15 @@ func (m *Manager[T]) Flash(ctx context.Context, msg string) {
 // Flashes returns the pending flash messages, oldest first, and removes
 // them (read-and-clear), or returns nil if there are none. It returns nil
 // when ctx carries no session from this Manager.
-func (m *Manager[T]) Flashes(ctx context.Context) []string {
-	s, ok := ctx.Value(m.key).(*state[T])
-	if !ok {
-		return nil
-	}
-	s.mu.Lock()
-	err := s.load(ctx)
-	msgs := s.flashes
+func (m *Manager[T]) Flashes(ctx context.Context) (msgs []string) {
 	late := false
-	if len(msgs) > 0 {
-		s.flashes = nil
-		s.dirty = true
-		late = s.committed
-	}
-	s.mu.Unlock()
-	m.reportLoad(ctx, err)
+	m.with(ctx, func(s *state[T]) {
+		if msgs = s.flashes; len(msgs) > 0 {
+			s.flashes = nil
+			s.dirty = true
+			late = s.committed
+		}
+	})
 	if late {
 		m.report(ctx, ErrHeadersWritten, true)
 	}

@@ -31,22 +31,14 @@ var (
 	errNoState = errors.New("sealed: no session in context (use Manager.Handler or Manager.Load)")
 )
 
-// Defaults applied by [New] to zero-valued [Options] fields.
+// Defaults of zero-valued Options fields, and limits.
 const (
-	// DefaultName is the cookie name when Options.Name is empty.
-	DefaultName = "session"
-	// DefaultLifetime is the absolute session lifetime when
-	// Options.Lifetime is zero.
-	DefaultLifetime = 24 * time.Hour
-	// DefaultChunkBudget is the number of cookies a session may use when
-	// Options.ChunkBudget is zero.
-	DefaultChunkBudget = 4
-)
-
-const (
-	maxChunkBudget = format.MaxChunks
-	cookieLimit    = 4096 // bytes per Set-Cookie line (name, value and attributes) we stay within
-	minChunkSize   = 1024 // below this, Name, Path or Domain are unreasonably long
+	defaultName        = "session"
+	defaultLifetime    = 24 * time.Hour
+	defaultChunkBudget = 4
+	maxChunkBudget     = format.MaxChunks
+	cookieLimit        = 4096 // bytes per Set-Cookie line (name, value and attributes) we stay within
+	minChunkSize       = 1024 // below this, Name, Path or Domain are unreasonably long
 )
 
 // Options configures a [Manager]. The zero value gives secure defaults: a
@@ -170,12 +162,14 @@ type Options struct {
 	CompressAbove int
 }
 
-// SessionInfo describes a loaded session.
+// SessionInfo describes a session: the times its payload carries, and the
+// [Info] of the cookie it was opened from (zero for a session created in
+// this request).
 type SessionInfo struct {
+	Info                // the cookie's: key ID, sealed expiry, stale
 	Issued    time.Time // created (Put/Update without a session) or last renewed (Renew)
 	Deadline  time.Time // absolute end: Issued + Lifetime
 	Refreshed time.Time // last sealed: the start of the current idle window
-	KeyID     string    // ID of the key that opened the cookie ("" for a session created in this request)
 }
 
 // A Manager keeps sessions of type T in sealed cookies for net/http.
@@ -264,7 +258,7 @@ func New[T any](keys KeySource, codec Codec[T], opts Options) (*Manager[T], erro
 		now:      opts.Now,
 	}
 	if m.name == "" {
-		m.name = DefaultName
+		m.name = defaultName
 	}
 	if m.path == "" {
 		m.path = "/"
@@ -273,14 +267,14 @@ func New[T any](keys KeySource, codec Codec[T], opts Options) (*Manager[T], erro
 		m.sameSite = http.SameSiteLaxMode
 	}
 	if m.budget == 0 {
-		m.budget = DefaultChunkBudget
+		m.budget = defaultChunkBudget
 	}
 	if m.now == nil {
 		m.now = time.Now
 	}
 	lifetime, idle, refresh := opts.Lifetime, opts.IdleTimeout, opts.IdleRefresh
 	if lifetime == 0 {
-		lifetime = DefaultLifetime
+		lifetime = defaultLifetime
 	}
 	if refresh == 0 {
 		refresh = idle / 2
@@ -331,7 +325,7 @@ func New[T any](keys KeySource, codec Codec[T], opts Options) (*Manager[T], erro
 	m.sealer = NewSealer(keys)
 	m.sealer.MaxLen = m.budget * m.chunkSize
 	m.sealer.Now = m.now
-	m.sealer.Skew = opts.ClockSkew
+	m.sealer.ClockSkew = opts.ClockSkew
 	m.sealer.CompressAbove = opts.CompressAbove
 	m.sealer.Purpose = opts.Purpose
 	m.key = &contextKey{name: m.name}
@@ -359,9 +353,9 @@ func (m *Manager[T]) cookie(name, value string, maxAge int) *http.Cookie {
 	}
 }
 
-// Sealer returns the Sealer the Manager seals with, for its [Sealer.Stats].
-// Do not change its fields.
-func (m *Manager[T]) Sealer() *Sealer { return m.sealer }
+// Stats returns a snapshot of the counters of the Manager's cookies: sealed
+// and opened per key, and invalid ones by reason (see [Stats]).
+func (m *Manager[T]) Stats() Stats { return m.sealer.Stats() }
 
 // MaxSessionLen returns the longest plaintext the Manager can store: the
 // codec's encoding of T plus the flash messages, within ChunkBudget
@@ -444,32 +438,33 @@ func (m *Manager[T]) SaveHeader(ctx context.Context, h http.Header) error {
 // an invalid one, or a session destroyed in this request. It also reports
 // false (without panicking) when ctx carries no session from this Manager.
 // The value is a shallow copy: change maps or slices in it through Update.
-func (m *Manager[T]) Get(ctx context.Context) (T, bool) {
-	s, ok := ctx.Value(m.key).(*state[T])
-	if !ok {
-		var zero T
-		return zero, false
-	}
-	s.mu.Lock()
-	err := s.load(ctx)
-	v, has := s.val, s.has
-	s.mu.Unlock()
-	m.reportLoad(ctx, err)
+func (m *Manager[T]) Get(ctx context.Context) (v T, has bool) {
+	m.with(ctx, func(s *state[T]) { v, has = s.val, s.has })
 	return v, has
 }
 
 // Info describes the session, reporting false when there is none (as Get).
-func (m *Manager[T]) Info(ctx context.Context) (SessionInfo, bool) {
+func (m *Manager[T]) Info(ctx context.Context) (info SessionInfo, has bool) {
+	m.with(ctx, func(s *state[T]) { info, has = s.info(), s.has })
+	return info, has
+}
+
+// with runs f with ctx's session loaded and locked, then reports an invalid
+// cookie found while loading. It reports false, without calling f, when
+// ctx carries no session from m.
+func (m *Manager[T]) with(ctx context.Context, f func(*state[T])) bool {
 	s, ok := ctx.Value(m.key).(*state[T])
 	if !ok {
-		return SessionInfo{}, false
+		return false
 	}
 	s.mu.Lock()
 	err := s.load(ctx)
-	info, has := s.info(), s.has
+	f(s)
 	s.mu.Unlock()
-	m.reportLoad(ctx, err)
-	return info, has
+	if err != nil {
+		m.report(ctx, err, false)
+	}
+	return true
 }
 
 // Put stores v as the session and marks it to be written. An existing
@@ -588,29 +583,20 @@ func (m *Manager[T]) admits(ctx context.Context, allow func(T) bool) bool {
 
 // modify loads the session, applies f and marks the session to be written.
 func (m *Manager[T]) modify(ctx context.Context, op string, f func(*state[T])) {
-	s, ok := ctx.Value(m.key).(*state[T])
+	late := false
+	ok := m.with(ctx, func(s *state[T]) {
+		f(s)
+		s.dirty = true
+		late = s.committed
+	})
 	if !ok {
 		panic("sealed: Manager." + op + ": no session in this context. Wrap the handler with Manager.Handler (or use Manager.Load); " +
 			"if it is wrapped, the context passed is not the request's: with Gin pass c.Request.Context() " +
 			"(a *gin.Context finds the session only with Engine.ContextWithFallback), with Echo c.Request().Context(), " +
 			"or use the adapter's helpers (sealedgin.Put(c, m, v), ...)")
 	}
-	s.mu.Lock()
-	err := s.load(ctx)
-	f(s)
-	s.dirty = true
-	late := s.committed
-	s.mu.Unlock()
-	m.reportLoad(ctx, err)
 	if late {
 		m.report(ctx, fmt.Errorf("%w: %s of cookie %q", ErrHeadersWritten, op, m.name), true)
-	}
-}
-
-// reportLoad reports an invalid cookie found while loading.
-func (m *Manager[T]) reportLoad(ctx context.Context, err error) {
-	if err != nil {
-		m.report(ctx, err, false)
 	}
 }
 
@@ -654,7 +640,7 @@ type state[T any] struct {
 	issued    int64 // Unix seconds; 0 until a session or flash exists
 	deadline  int64
 	refreshed int64
-	keyID     string
+	opened    Info // of the cookie the session came from
 	flashes   []string
 
 	w writer[T]
@@ -690,10 +676,10 @@ func (s *state[T]) info() SessionInfo {
 		return SessionInfo{}
 	}
 	return SessionInfo{
+		Info:      s.opened,
 		Issued:    time.Unix(s.issued, 0),
 		Deadline:  time.Unix(s.deadline, 0),
 		Refreshed: time.Unix(s.refreshed, 0),
-		KeyID:     s.keyID,
 	}
 }
 

@@ -390,7 +390,7 @@ func TestManagerLazy(t *testing.T) {
 	if n := codec.decodes.Load(); n != 0 {
 		t.Errorf("untouched request decoded %d times", n)
 	}
-	if st := m2.Sealer().Stats(); len(st.Opened) != 0 {
+	if st := m2.Stats(); len(st.Opened) != 0 {
 		t.Errorf("untouched request opened cookies: %+v", st.Opened)
 	}
 	h.expectNone(t)
@@ -433,7 +433,7 @@ func TestManagerStaleKeyUpgrade(t *testing.T) {
 	if sc := resp.Header.Values("Set-Cookie"); len(sc) != 1 {
 		t.Fatalf("stale-key session: Set-Cookie %q, want the upgrade", sc)
 	}
-	if st := f2.m.Sealer().Stats(); st.Sealed["new"] != 1 || st.Stale != 1 {
+	if st := f2.m.Stats(); st.Sealed["new"] != 1 || st.Stale != 1 {
 		t.Errorf("stats after upgrade: %+v", st)
 	}
 	// The upgraded cookie opens under a ring without the old key.

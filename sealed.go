@@ -165,10 +165,10 @@ type Sealer struct {
 	// it to time.Now; nil means time.Now too.
 	Now func() time.Time
 
-	// Skew is how long past its sealed expiry a value still opens, to
+	// ClockSkew is how long past its sealed expiry a value still opens, to
 	// absorb clock differences between the servers that seal and those that
 	// open. The default is zero: no grace.
-	Skew time.Duration
+	ClockSkew time.Duration
 
 	// CompressAbove turns on compression: plaintexts of at least this many
 	// bytes are compressed with raw DEFLATE before sealing when that makes
@@ -455,7 +455,7 @@ func (s *Sealer) open(dst []byte, name, value string, exact bool) ([]byte, Info,
 		Expires: time.Unix(int64(binary.BigEndian.Uint64(raw[6:14])), 0),
 		Stale:   i != 0,
 	}
-	if !s.now().Before(info.Expires.Add(s.Skew)) {
+	if !s.now().Before(info.Expires.Add(s.ClockSkew)) {
 		clear(out[start:])
 		return dst, info, fmt.Errorf("%w at %s", ErrExpired, info.Expires.UTC().Format(time.RFC3339))
 	}

@@ -169,7 +169,7 @@ func TestExpiry(t *testing.T) {
 	if !info.Expires.Equal(expiry) || info.KeyID != "k1" {
 		t.Errorf("expired info = %+v", info)
 	}
-	s.Skew = 30 * time.Second
+	s.ClockSkew = 30 * time.Second
 	at(s, expiry.Add(29*time.Second))
 	if _, _, err := s.Open("session", v); err != nil {
 		t.Fatalf("within skew: %v", err)

@@ -331,7 +331,7 @@ func newDemoHandler(keys sealed.KeySource, opts sealed.Options) (http.Handler, e
 		demoJSON(w, http.StatusOK, map[string]bool{"deleted": had})
 	})
 	mux.HandleFunc("GET /debug/sealed", func(w http.ResponseWriter, r *http.Request) {
-		demoJSON(w, http.StatusOK, m.Sealer().Stats())
+		demoJSON(w, http.StatusOK, m.Stats())
 	})
 	mux.HandleFunc("GET /session_test", func(w http.ResponseWriter, r *http.Request) {
 		var n int

@@ -481,7 +481,7 @@ func TestSealInspectUsageErrors(t *testing.T) {
 	}
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	os.WriteFile(bad, []byte(`{"keys":[{"kty":"oct","kid":"x","k":"c2hvcnQ"}]}`), 0o600)
-	if e := mustFail(t, 1, "seal", "--keys", bad, "--name", "c"); !strings.Contains(e, `"k" is 5 bytes`) || strings.Contains(e, "c2hvcnQ") {
+	if e := mustFail(t, 1, "seal", "--keys", bad, "--name", "c"); !strings.Contains(e, `"k": 5 bytes`) || strings.Contains(e, "c2hvcnQ") {
 		t.Errorf("bad key file: %q", e)
 	}
 }

@@ -58,7 +58,7 @@ func main() {
 	})
 	mux.HandleFunc("GET /debug/sealed", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(m.Sealer().Stats())
+		json.NewEncoder(w).Encode(m.Stats())
 	})
 	srv := &http.Server{Addr: *addr, Handler: m.Handler(mux), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
