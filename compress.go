@@ -18,13 +18,6 @@ import (
 // inflates such values after authenticating them, bounded by
 // MaxDecompressed.
 
-// flagDeflate is the header flag of a value whose plaintext was compressed
-// with raw DEFLATE before sealing.
-const flagDeflate = 0x01
-
-// knownFlags are the flags Open accepts.
-const knownFlags = flagDeflate
-
 // DefaultMaxDecompressed is the default bound on the size of a decompressed
 // plaintext: [Sealer.MaxDecompressed] when it is zero.
 const DefaultMaxDecompressed = 64 << 10

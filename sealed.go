@@ -57,7 +57,6 @@ package sealed
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -65,6 +64,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sealedcookie/sealed/internal/format"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -99,21 +99,21 @@ var (
 	ErrTooLarge = errors.New("sealed: too large")
 )
 
-// Wire format, version 1 (docs/FORMAT.md):
-//
-//	version(1) | flags(1) | key id hash(4) | expiry(8) | nonce(24) | ciphertext | tag(16)
-//
-// Flags: 0x01 = the plaintext is raw DEFLATE (compress.go); others reserved.
-// The additional data is the 14-byte header (version to expiry) followed by
-// the cookie name, and, if the Sealer has a Purpose, a 0x00 byte and the
-// purpose. The whole is encoded once as unpadded base64url.
+// The layout of a value is internal/format's (docs/FORMAT.md, "Layout"); its
+// nonce and tag are XChaCha20-Poly1305's.
 const (
-	version1   = 0x01
-	headerLen  = 1 + 1 + 4 + 8                           // authenticated, not encrypted
-	prefixLen  = headerLen + chacha20poly1305.NonceSizeX // header and nonce
-	tagLen     = chacha20poly1305.Overhead
-	overhead   = prefixLen + tagLen // 54 bytes
-	minEncoded = (overhead*8 + 5) / 6
+	headerLen   = format.HeaderLen
+	prefixLen   = format.PrefixLen
+	overhead    = format.Overhead
+	flagDeflate = format.FlagDeflate // the plaintext is a raw DEFLATE stream (compress.go)
+)
+
+// The layout's sizes are the AEAD's.
+var (
+	_ [format.NonceLen - chacha20poly1305.NonceSizeX]struct{}
+	_ [chacha20poly1305.NonceSizeX - format.NonceLen]struct{}
+	_ [format.TagLen - chacha20poly1305.Overhead]struct{}
+	_ [chacha20poly1305.Overhead - format.TagLen]struct{}
 )
 
 // Overhead is the number of bytes sealing adds to a plaintext before
@@ -126,7 +126,7 @@ const Overhead = overhead
 const DefaultMaxLen = 4000
 
 // MaxPurposeLen is the longest [Sealer.Purpose], in bytes.
-const MaxPurposeLen = 255
+const MaxPurposeLen = format.MaxPurpose
 
 // EncodedLen returns the length of the sealed value for a plaintext of n
 // bytes.
@@ -307,7 +307,7 @@ func (s *Sealer) AppendSeal(dst []byte, name string, plaintext []byte, expires t
 // cookie name with a NUL byte (the separator before the purpose) and a
 // purpose over MaxPurposeLen.
 func (s *Sealer) checkContext(name string) error {
-	if strings.IndexByte(name, 0) >= 0 {
+	if !format.ValidName(name) {
 		return errors.New("sealed: seal: cookie name contains a NUL byte")
 	}
 	if len(s.Purpose) > MaxPurposeLen {
@@ -317,26 +317,7 @@ func (s *Sealer) checkContext(name string) error {
 }
 
 // adLen is the length of the additional data for the cookie called name.
-func (s *Sealer) adLen(name string) int {
-	n := headerLen + len(name)
-	if s.Purpose != "" {
-		n += 1 + len(s.Purpose)
-	}
-	return n
-}
-
-// appendAD appends the additional data (docs/FORMAT.md) to dst: the header,
-// the cookie name and, with a purpose, 0x00 and the purpose. dst must have
-// room for adLen(name) bytes, so that it does not allocate.
-func (s *Sealer) appendAD(dst, header []byte, name string) []byte {
-	dst = append(dst, header...)
-	dst = append(dst, name...)
-	if s.Purpose != "" {
-		dst = append(dst, 0)
-		dst = append(dst, s.Purpose...)
-	}
-	return dst
-}
+func (s *Sealer) adLen(name string) int { return format.ADLen(name, s.Purpose) }
 
 // checkSeal validates the arguments of a seal and returns the encoded length.
 func (s *Sealer) checkSeal(plaintext []byte, expires time.Time) (int, error) {
@@ -358,19 +339,19 @@ func (s *Sealer) sealRaw(dst []byte, name string, plaintext []byte, flags byte, 
 	ring := s.keys.Current()
 	key := ring.keys[0].k
 	s.stats.slots(ring)[0].sealed.Add(1)
-	dst = append(dst, version1, flags)
-	dst = binary.BigEndian.AppendUint32(dst, key.hash)
-	dst = binary.BigEndian.AppendUint64(dst, uint64(expires.Unix()))
+	dst = format.AppendHeader(dst, format.Header{Flags: flags, KID: key.hash, Expiry: expires.Unix()})
 	nonce := dst[headerLen:prefixLen]
-	dst = dst[:prefixLen]
 	if s.rand == nil {
 		rand.Read(nonce) // never fails: crypto/rand crashes the program rather than return an error
 	} else if _, err := io.ReadFull(s.rand, nonce); err != nil {
 		panic("sealed: test randomness source failed: " + err.Error())
 	}
-	end := prefixLen + len(plaintext) + tagLen
-	aad := s.appendAD(dst[end:end], dst[:headerLen], name)
-	return key.aead.Seal(dst, nonce, plaintext, aad)
+	// The AD sits right after the sealed value in the same buffer; the
+	// three-index slice keeps it out of the AEAD's destination, which the
+	// AEAD may use up to its capacity.
+	end := prefixLen + len(plaintext) + format.TagLen
+	aad := format.AppendAD(dst[end:end], dst[:headerLen], name, s.Purpose)
+	return key.aead.Seal(dst[:prefixLen:end], nonce, plaintext, aad)
 }
 
 // Open authenticates and decrypts a value sealed for the cookie called name
@@ -403,7 +384,7 @@ func (s *Sealer) open(dst []byte, name, value string, exact bool) ([]byte, Info,
 	if max := s.maxLen(); len(value) > max {
 		return dst, Info{}, fmt.Errorf("%w: value is %d characters, limit %d", ErrTooLarge, len(value), max)
 	}
-	if len(value) < minEncoded {
+	if len(value) < format.MinLen {
 		return dst, Info{}, fmt.Errorf("%w: %d characters is shorter than any sealed value", ErrMalformed, len(value))
 	}
 	// The stdlib decoder skips CR and LF even in strict mode; a value has
@@ -414,32 +395,31 @@ func (s *Sealer) open(dst []byte, name, value string, exact bool) ([]byte, Info,
 	rawLen := base64.RawURLEncoding.DecodedLen(len(value))
 	buf := getScratch(rawLen + s.adLen(name))
 	defer putScratch(buf)
-	raw := (*buf)[:rawLen]
+	raw := (*buf)[:rawLen:rawLen] // the AD goes after it, out of every destination's reach
 	if n, err := strictBase64.AppendDecode(raw[:0], []byte(value)); err != nil || len(n) != rawLen {
 		return dst, Info{}, fmt.Errorf("%w: not canonical unpadded base64url", ErrMalformed)
 	}
-	if raw[0] != version1 {
-		return dst, Info{}, fmt.Errorf("%w: unsupported version %d", ErrMalformed, raw[0])
+	version, h := format.ParseHeader(raw)
+	if version != format.Version1 {
+		return dst, Info{}, fmt.Errorf("%w: unsupported version %d", ErrMalformed, version)
 	}
-	flags := raw[1]
-	if flags&^knownFlags != 0 {
-		return dst, Info{}, fmt.Errorf("%w: unknown flags %#02x", ErrMalformed, flags)
+	if h.Flags&^format.KnownFlags != 0 {
+		return dst, Info{}, fmt.Errorf("%w: unknown flags %#02x", ErrMalformed, h.Flags)
 	}
-	hash := binary.BigEndian.Uint32(raw[2:6])
 	ring := s.keys.Current()
-	i := ring.lookup(hash)
+	i := ring.lookup(h.KID)
 	if i < 0 {
-		return dst, Info{}, fmt.Errorf("%w: key identifier %08x is not in the ring", ErrUnknownKey, hash)
+		return dst, Info{}, fmt.Errorf("%w: key identifier %08x is not in the ring", ErrUnknownKey, h.KID)
 	}
 	key := ring.keys[i].k
-	if strings.IndexByte(name, 0) >= 0 {
+	if !format.ValidName(name) {
 		// No sealer accepts such a name: with it, the additional data
 		// could equal that of a shorter name with a purpose.
 		return dst, Info{}, fmt.Errorf("%w: cookie name contains a NUL byte", ErrInvalid)
 	}
-	aad := s.appendAD(raw[rawLen:rawLen], raw[:headerLen], name)
+	aad := format.AppendAD((*buf)[rawLen:rawLen], raw[:headerLen], name, s.Purpose)
 	out := dst
-	if flags&flagDeflate != 0 {
+	if h.Flags&flagDeflate != 0 {
 		out = raw[prefixLen:prefixLen] // decrypt in place; inflateOpened writes dst
 	} else if exact {
 		out = make([]byte, 0, rawLen-overhead)
@@ -450,16 +430,12 @@ func (s *Sealer) open(dst []byte, name, value string, exact bool) ([]byte, Info,
 		return dst, Info{}, fmt.Errorf("%w: authentication failed (tampered, another secret for key %q, another cookie name or another purpose)", ErrInvalid, key.id)
 	}
 	s.stats.slots(ring)[i].opened.Add(1)
-	info := Info{
-		KeyID:   key.id,
-		Expires: time.Unix(int64(binary.BigEndian.Uint64(raw[6:14])), 0),
-		Stale:   i != 0,
-	}
+	info := Info{KeyID: key.id, Expires: time.Unix(h.Expiry, 0), Stale: i != 0}
 	if !s.now().Before(info.Expires.Add(s.ClockSkew)) {
 		clear(out[start:])
 		return dst, info, fmt.Errorf("%w at %s", ErrExpired, info.Expires.UTC().Format(time.RFC3339))
 	}
-	if flags&flagDeflate != 0 {
+	if h.Flags&flagDeflate != 0 {
 		return s.inflateOpened(dst, out, exact, info)
 	}
 	return out, info, nil
