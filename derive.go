@@ -32,7 +32,8 @@ const deriveLabel = "github.com/sealedcookie/sealed derived key v1"
 // info, keys with different IDs are independent too; rotate by deriving a
 // key with a new ID (from the same or a new master), then follow the usual
 // three steps with [NewKeyRing]. Any HKDF-SHA256 implementation reproduces
-// the secret; docs/ROTATION.md has a test vector.
+// the secret; https://github.com/sealedcookie/sealed/blob/main/docs/ROTATION.md
+// has a test vector.
 //
 // The master secret must be at least 32 bytes of uniformly random data, such
 // as the output of "openssl rand 32" or a generated key's secret. DeriveKey

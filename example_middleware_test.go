@@ -3,12 +3,14 @@ package sealed_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
+	"sync"
 
 	"github.com/sealedcookie/sealed"
 )
@@ -28,38 +30,13 @@ func exampleKeys() *sealed.KeyRing {
 	return ring
 }
 
-func ExampleManager() {
-	type Session struct {
-		User   string `json:"user"`
-		Visits int    `json:"visits"`
-	}
-	m, err := sealed.New(exampleKeys(), sealed.JSON[Session](), sealed.Options{})
-	if err != nil {
-		panic(err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /login/{user}", func(w http.ResponseWriter, r *http.Request) {
-		m.Put(r.Context(), Session{User: r.PathValue("user")})
-		m.Renew(r.Context()) // a new session at login: new issue time and deadline
-	})
-	mux.HandleFunc("GET /visit", func(w http.ResponseWriter, r *http.Request) {
-		m.Update(r.Context(), func(s *Session) { s.Visits++ })
-		s, _ := m.Get(r.Context())
-		fmt.Fprintf(w, "%s, visit %d", s.User, s.Visits)
-	})
-	mux.Handle("GET /private", m.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "private page")
-	})))
-	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
-		m.Destroy(r.Context())
-	})
-
-	// The cookie is Secure: serve over TLS (or http://localhost in a browser).
-	srv := httptest.NewTLSServer(m.Handler(mux))
-	defer srv.Close()
+// browse returns a function that sends requests to h as a browser would,
+// keeping its cookies, and prints each response's status and body.
+func browse(h http.Handler) func(method, path string) {
+	srv := httptest.NewTLSServer(h) // the cookie is Secure: TLS, or http://localhost in a browser
 	client := srv.Client()
 	client.Jar, _ = cookiejar.New(nil)
-	do := func(method, path string) {
+	return func(method, path string) {
 		req, _ := http.NewRequest(method, srv.URL+path, nil)
 		resp, err := client.Do(req)
 		if err != nil {
@@ -67,23 +44,101 @@ func ExampleManager() {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		fmt.Println(strings.TrimSpace(fmt.Sprintln(method, path, resp.StatusCode, string(body))))
+		fmt.Println(strings.TrimSpace(fmt.Sprint(method, " ", path, " ", resp.StatusCode, " ", string(body))))
 	}
-	do("GET", "/private")
+}
+
+func ExampleManager() {
+	type Session struct {
+		User string `json:"user"`
+	}
+	sessions, err := sealed.New(exampleKeys(), sealed.JSON[Session](), sealed.Options{})
+	if err != nil {
+		panic(err)
+	}
+	signedIn := sessions.RequireFunc(func(s Session) bool { return s.User != "" })
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login/{user}", func(w http.ResponseWriter, r *http.Request) {
+		sessions.Put(r.Context(), Session{User: r.PathValue("user")})
+		sessions.Renew(r.Context()) // a login starts a new session
+	})
+	mux.Handle("GET /me", signedIn(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := sessions.Get(r.Context())
+		fmt.Fprint(w, s.User)
+	})))
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		sessions.Destroy(r.Context())
+	})
+
+	do := browse(sessions.Handler(mux))
 	do("POST", "/login/alice")
-	do("GET", "/visit")
-	do("GET", "/visit")
-	do("GET", "/private")
+	do("GET", "/me")
 	do("POST", "/logout")
-	do("GET", "/private")
+	do("GET", "/me")
 	// Output:
-	// GET /private 401 Unauthorized: no valid session
 	// POST /login/alice 200
-	// GET /visit 200 alice, visit 1
-	// GET /visit 200 alice, visit 2
-	// GET /private 200 private page
+	// GET /me 200 alice
 	// POST /logout 200
-	// GET /private 401 Unauthorized: no valid session
+	// GET /me 401 Unauthorized: no valid session
+}
+
+// Revocation through Validate: each session carries the user's generation
+// number from its login, and signing out everywhere increments it, so every
+// older session, on any device, is rejected at its next request. In
+// production the generations live in a shared store that Validate reads
+// through a cache, not a map.
+func ExampleManager_Validate() {
+	type Session struct {
+		User string `json:"user"`
+		Gen  int    `json:"gen"`
+	}
+	var mu sync.Mutex
+	generation := map[string]int{}
+	sessions, err := sealed.New(exampleKeys(), sealed.JSON[Session](), sealed.Options{})
+	if err != nil {
+		panic(err)
+	}
+	sessions.Validate = func(ctx context.Context, s Session, info sealed.SessionInfo) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if s.Gen != generation[s.User] {
+			return errors.New("signed out everywhere")
+		}
+		return nil
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login/{user}", func(w http.ResponseWriter, r *http.Request) {
+		user := r.PathValue("user")
+		mu.Lock()
+		gen := generation[user]
+		mu.Unlock()
+		sessions.Put(r.Context(), Session{User: user, Gen: gen})
+		sessions.Renew(r.Context())
+	})
+	mux.HandleFunc("POST /signout-everywhere", func(w http.ResponseWriter, r *http.Request) {
+		if s, ok := sessions.Get(r.Context()); ok {
+			mu.Lock()
+			generation[s.User]++
+			mu.Unlock()
+		}
+	})
+	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
+		s, ok := sessions.Get(r.Context())
+		fmt.Fprint(w, s.User, ok)
+	})
+
+	laptop, phone := browse(sessions.Handler(mux)), browse(sessions.Handler(mux))
+	laptop("POST", "/login/alice")
+	phone("POST", "/login/alice")
+	phone("POST", "/signout-everywhere")
+	laptop("GET", "/me")
+	// Output:
+	// POST /login/alice 200
+	// POST /login/alice 200
+	// POST /signout-everywhere 200
+	// GET /me 200 false
 }
 
 // Without middleware, as in an AWS Lambda handler or a fasthttp adapter:

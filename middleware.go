@@ -144,7 +144,7 @@ type Options struct {
 
 	// Purpose names the application the sessions belong to, such as
 	// "billing" or "admin", and is authenticated with every cookie (see
-	// Sealer.Purpose and docs/FORMAT.md): applications that share a key
+	// Sealer.Purpose): applications that share a key
 	// ring and a cookie name (every subdomain of a site, say) but have
 	// different purposes refuse each other's sessions (ErrInvalid). Zero
 	// value: no purpose, which keeps cookies sealed before it existed
@@ -157,7 +157,8 @@ type Options struct {
 	// Sealer.CompressAbove): a large session then needs fewer cookies.
 	// Zero value: never compress. Compression lets the cookie's length
 	// reveal how well the session compresses: leave it off if the session
-	// mixes attacker-influenced data with secrets (docs/SECURITY.md).
+	// mixes attacker-influenced data with secrets
+	// (https://github.com/sealedcookie/sealed/blob/main/docs/SECURITY.md).
 	// Negative values are an error.
 	CompressAbove int
 }
@@ -186,7 +187,8 @@ type SessionInfo struct {
 // cookie is cleared in the response, and the error goes to Options.OnError;
 // it is never a server error.
 //
-// The session's expiry is sealed inside the cookie (docs/FORMAT-middleware.md),
+// The session's expiry is sealed inside the cookie
+// (https://github.com/sealedcookie/sealed/blob/main/docs/FORMAT-middleware.md),
 // so neither the client nor an attacker can extend it. Being stateless, a
 // session cannot be revoked on the server by deleting it: use Validate with a
 // per-user generation number or deny list for that.
@@ -200,7 +202,9 @@ type Manager[T any] struct {
 	// returned error). Use it for revocation, for example by comparing a
 	// generation number in T with the user's current one. ctx is the
 	// context passed to the Manager method that loaded the session. Validate
-	// must not call the Manager's methods with the same context.
+	// must not call the Manager's methods with the same context. It is a
+	// field of the Manager rather than of [Options] because it is typed by
+	// T, which Options is not; set it before the Manager serves requests.
 	Validate func(ctx context.Context, v T, info SessionInfo) error
 
 	codec     Codec[T]

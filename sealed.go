@@ -8,7 +8,8 @@
 // another key, or kept alive past its sealed expiry by editing cookie
 // attributes. Applications that share keys can also bind their own
 // [Sealer.Purpose], so that none accepts another's values. The wire format
-// is specified in docs/FORMAT.md, with test vectors in testdata/vectors.json.
+// is specified in https://github.com/sealedcookie/sealed/blob/main/docs/FORMAT.md,
+// with test vectors in testdata/vectors.json.
 //
 // # Sessions in net/http
 //
@@ -18,35 +19,43 @@
 // [Manager.Renew] with the request's context. The cookie is opened only when
 // a handler asks for the session and written only when something changed,
 // without buffering the response. Serverless handlers and other routers use
-// [Manager.Load] and [Manager.Save] instead of the middleware.
+// [Manager.Load] and [Manager.Save] instead of the middleware. The guide,
+// https://github.com/sealedcookie/sealed/blob/main/docs/GUIDE.md, goes from
+// a first session to production.
 //
 // Below the middleware, [Typed] seals and opens values of type T with a
-// [Codec] ([JSON], [Gob], [Binary]), and [Sealer] works on bytes.
-// [JWESealer] is the same API over compact JWE, for services in other
-// languages.
+// [Codec] ([JSON], [Gob], [Binary]) over an [Envelope]: a [Sealer], which
+// works on bytes, or the JWE sealer of package
+// github.com/sealedcookie/sealed/jwe, for services in other languages.
 //
 // # Key rotation
 //
 // A [KeyRing] has one primary key, which seals, and previous keys, which only
 // open. Each sealed value names its key by a 4-byte hash of the key ID, so
 // Open makes exactly one authentication attempt and never tries keys in turn.
-// A value opened with a previous key is reported as [Info].Stale; re-seal it
-// and the user moves to the new key without noticing. Rotate in three steps:
-// add the new key as a previous key everywhere, then make it primary, then
-// drop the old key once the longest session lifetime has passed.
+// A value opened with a previous key is reported as [Info].Stale; the
+// middleware re-seals it, and the user moves to the new key without
+// noticing. Rotate in three steps: add the new key as a previous key
+// everywhere, then make it primary, then drop the old key once the longest
+// session lifetime has passed. Package github.com/sealedcookie/sealed/jwks
+// reads rings from JWKS files and reloads them when they change;
+// https://github.com/sealedcookie/sealed/blob/main/docs/ROTATION.md has the
+// procedure.
 //
 // # Cookie size
 //
 // Browsers keep cookies of up to 4096 bytes (name and value). The envelope
 // costs 54 bytes before base64url, at most 72 characters, so a default
 // [Sealer] carries up to 2,946 bytes of plaintext in one cookie. Open rejects
-// longer values before decoding them.
+// longer values before decoding them. The middleware splits larger sessions
+// over several cookies.
 //
 // # Errors
 //
 // Every failure to open wraps one of [ErrMalformed], [ErrUnknownKey],
 // [ErrInvalid], [ErrExpired] or [ErrTooLarge]; test for them with
 // [errors.Is]. None of them is a server fault: each means "no valid session".
+// No error carries key material or session data.
 //
 // # Backwards compatibility
 //
@@ -176,7 +185,7 @@ type Sealer struct {
 	// authenticated header. Zero or negative (the default) never
 	// compresses. Open always accepts compressed values. Compress only
 	// sessions that do not mix attacker-influenced data with secrets: see
-	// docs/SECURITY.md.
+	// https://github.com/sealedcookie/sealed/blob/main/docs/SECURITY.md.
 	CompressAbove int
 
 	// MaxDecompressed bounds the size of a plaintext that Open decompresses;
@@ -194,7 +203,8 @@ type Sealer struct {
 	// (ErrInvalid), so set it before deploying, or when logging everyone
 	// out is acceptable. The empty default binds nothing: values sealed
 	// without a purpose, by this or earlier releases, open as they always
-	// have. docs/FORMAT.md ("Purpose") specifies it.
+	// have. https://github.com/sealedcookie/sealed/blob/main/docs/FORMAT.md
+	// ("Purpose") specifies it.
 	//
 	// A purpose is at most MaxPurposeLen bytes: with a longer one, Seal
 	// returns an error and Open fails with ErrInvalid. Whatever the purpose,
