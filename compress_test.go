@@ -150,7 +150,7 @@ func TestCompressionBomb(t *testing.T) {
 	// The bound is inclusive.
 	exact := at(newSealer(t, k), t0)
 	exact.CompressAbove, exact.MaxDecompressed = 1, 1000
-	v, _ = exact.Seal("session", make([]byte, 1000), expiry)
+	v = mustSeal(t, exact, "session", make([]byte, 1000), expiry)
 	if got, _, err := exact.Open("session", v); err != nil || len(got) != 1000 || flagsOf(t, v) != 0x01 {
 		t.Fatalf("plaintext of exactly MaxDecompressed: %d bytes, %v", len(got), err)
 	}
@@ -159,7 +159,7 @@ func TestCompressionBomb(t *testing.T) {
 		t.Fatalf("one byte over MaxDecompressed: %v", err)
 	}
 	// Seal does not compress what its own Open would refuse.
-	v, _ = exact.Seal("session", make([]byte, 1000), expiry)
+	v = mustSeal(t, exact, "session", make([]byte, 1000), expiry)
 	if flagsOf(t, v) != 0 {
 		t.Fatal("sealed a compressed plaintext above MaxDecompressed")
 	}
@@ -171,7 +171,7 @@ func TestCompressionFlagTampered(t *testing.T) {
 	s := at(newSealer(t, fixedKey(t, "k1", 1)), t0)
 	s.CompressAbove = 1
 	for _, pt := range [][]byte{cartJSON(), []byte("\x07\x07\x07\x07 incompressible")} {
-		v, _ := s.Seal("session", pt, expiry)
+		v := mustSeal(t, s, "session", pt, expiry)
 		raw, _ := base64.RawURLEncoding.DecodeString(v)
 		raw[1] ^= 0x01
 		_, info, err := s.Open("session", base64.RawURLEncoding.EncodeToString(raw))
@@ -184,7 +184,7 @@ func TestCompressionFlagTampered(t *testing.T) {
 func TestCompressionExpired(t *testing.T) {
 	s := at(newSealer(t, fixedKey(t, "k1", 1)), t0)
 	s.CompressAbove = 1
-	v, _ := s.Seal("session", cartJSON(), expiry)
+	v := mustSeal(t, s, "session", cartJSON(), expiry)
 	s = at(s, expiry)
 	got, info, err := s.Open("session", v)
 	if !errors.Is(err, sealed.ErrExpired) || got != nil || info.KeyID != "k1" {
@@ -221,9 +221,9 @@ func TestCompressionAllocations(t *testing.T) {
 	s := at(newSealer(t, fixedKey(t, "k1", 1)), t0)
 	s.CompressAbove = 512
 	pt := cartJSON()
-	v, _ := s.Seal("session", pt, expiry)
+	v := mustSeal(t, s, "session", pt, expiry)
 	small := make([]byte, 200)
-	sv, _ := s.Seal("session", small, expiry)
+	sv := mustSeal(t, s, "session", small, expiry)
 	dst := make([]byte, 0, 8192)
 	for _, tc := range []struct {
 		name string
@@ -253,7 +253,7 @@ func TestCompressionAllocationsAfterGC(t *testing.T) {
 	s := at(newSealer(t, fixedKey(t, "k1", 1)), t0)
 	s.CompressAbove = 512
 	pt := cartJSON()
-	v, _ := s.Seal("session", pt, expiry)
+	v := mustSeal(t, s, "session", pt, expiry)
 	dst := make([]byte, 0, 8192)
 	for name, f := range map[string]func(){
 		"AppendSeal": func() { _, _ = s.AppendSeal(dst[:0], "session", pt, expiry) },

@@ -70,7 +70,7 @@ func ExampleKeyRing_rotation() {
 
 	// Once no stale values remain, drop the old key: leftovers are unknown.
 	retired, _ := sealed.NewKeyRing(newKey)
-	_, _, err = sealed.NewSealer(retired).Open("session", mustSeal(before))
+	_, _, err = sealed.NewSealer(retired).Open("session", sealX(before))
 	fmt.Println(errors.Is(err, sealed.ErrUnknownKey))
 	// Output:
 	// hello key=2026-10 stale=true
@@ -78,7 +78,8 @@ func ExampleKeyRing_rotation() {
 	// true
 }
 
-func mustSeal(r *sealed.KeyRing) string {
+// sealX seals "x" for the cookie "session" with r.
+func sealX(r *sealed.KeyRing) string {
 	v, err := sealed.NewSealer(r).Seal("session", []byte("x"), time.Now().Add(time.Hour))
 	if err != nil {
 		log.Fatal(err)

@@ -362,7 +362,7 @@ func (c *countingCodec) Decode(b []byte, v *sess) error {
 	return c.Codec.Decode(b, v)
 }
 
-// Behaviour 1: a request that does not use the session decodes nothing and
+// A request that does not use the session decodes nothing and
 // sets no cookie, even with a valid (and stale-keyed, refresh-due) cookie.
 func TestManagerLazy(t *testing.T) {
 	old, cur := mwKey(t, "old", 1), mwKey(t, "new", 2)
@@ -396,7 +396,7 @@ func TestManagerLazy(t *testing.T) {
 	h.expectNone(t)
 }
 
-// Behaviour 2: Set-Cookie only when needed.
+// Set-Cookie only when needed.
 func TestManagerWritesOnlyWhenNeeded(t *testing.T) {
 	f := newFixture(t, sealed.Options{})
 	c := newClient(t, f.app())
@@ -527,7 +527,7 @@ func TestManagerUpdateStartsFromZero(t *testing.T) {
 	f.hook.expectNone(t)
 }
 
-// Behaviour 4: an invalid cookie is no session, is cleared, and is reported.
+// An invalid cookie is no session, is cleared, and is reported.
 func TestManagerInvalidCookie(t *testing.T) {
 	f := newFixture(t, sealed.Options{Lifetime: time.Hour})
 	c := newClient(t, f.app())
@@ -614,7 +614,7 @@ func TestManagerValidateRejects(t *testing.T) {
 	}
 }
 
-// Behaviour 5: idle and absolute timeouts come from inside the cookie.
+// Idle and absolute timeouts come from inside the cookie.
 func TestManagerTimeouts(t *testing.T) {
 	t.Run("idle", func(t *testing.T) {
 		f := newFixture(t, sealed.Options{IdleTimeout: 10 * time.Minute})
@@ -673,7 +673,7 @@ func TestManagerTimeouts(t *testing.T) {
 	})
 }
 
-// Behaviour 6: chunking.
+// Sessions too large for one cookie are split into chunks, and read back.
 func TestManagerChunking(t *testing.T) {
 	f := newFixture(t, sealed.Options{})
 	c := newClient(t, f.app())
@@ -785,7 +785,7 @@ func TestManagerChunkBudgetOne(t *testing.T) {
 	f.hook.expect(t, sealed.ErrTooLarge)
 }
 
-// Behaviour 7: caching headers, only with a cookie, without clobbering.
+// Caching headers, only with a cookie, without clobbering.
 func TestManagerCacheHeaders(t *testing.T) {
 	for _, tc := range []struct {
 		name             string
@@ -831,7 +831,7 @@ func TestManagerCacheHeaders(t *testing.T) {
 	}
 }
 
-// Behaviour 8: one request's session from many goroutines (run with -race).
+// One request's session from many goroutines (run with -race).
 func TestManagerConcurrentUse(t *testing.T) {
 	f := newFixture(t, sealed.Options{})
 	const n = 50
@@ -866,7 +866,7 @@ func TestManagerConcurrentUse(t *testing.T) {
 	f.hook.expectNone(t)
 }
 
-// Behaviour 9: flash messages.
+// Flash messages.
 func TestManagerFlash(t *testing.T) {
 	f := newFixture(t, sealed.Options{})
 	m := f.m

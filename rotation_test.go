@@ -59,7 +59,7 @@ func TestNewKeyCopiesSecret(t *testing.T) {
 	secret := bytes.Repeat([]byte{7}, 32)
 	k, _ := sealed.NewKey("k", secret)
 	s := newSealer(t, k)
-	v, _ := s.Seal("n", []byte("x"), expiry)
+	v := mustSeal(t, s, "n", []byte("x"), expiry)
 	clear(secret)
 	if _, _, err := at(s, t0).Open("n", v); err != nil {
 		t.Fatalf("key changed when caller's slice was cleared: %v", err)
@@ -133,7 +133,7 @@ func TestParseKeyRing(t *testing.T) {
 		t.Fatalf("FormatKeyRing does not round trip: %v", err)
 	}
 	// A value sealed with one parse opens with another.
-	v, _ := sealed.NewSealer(ring).Seal("n", []byte("x"), expiry)
+	v := mustSeal(t, sealed.NewSealer(ring), "n", []byte("x"), expiry)
 	if _, _, err := at(sealed.NewSealer(again), t0).Open("n", v); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,16 @@ import (
 	"github.com/sealedcookie/sealed"
 )
 
+// mustSeal seals pt with s, failing the test if Seal does.
+func mustSeal(t testing.TB, s *sealed.Sealer, name string, pt []byte, exp time.Time) string {
+	t.Helper()
+	v, err := s.Seal(name, pt, exp)
+	if err != nil {
+		t.Fatalf("Seal(%q, %d bytes): %v", name, len(pt), err)
+	}
+	return v
+}
+
 // fixedKey returns a key whose secret is a repeated byte, for tests.
 func fixedKey(t testing.TB, id string, b byte) sealed.Key {
 	t.Helper()
@@ -68,8 +78,8 @@ func TestSealOpenRoundTrip(t *testing.T) {
 
 func TestSealIsRandomized(t *testing.T) {
 	s := newSealer(t, fixedKey(t, "k1", 1))
-	a, _ := s.Seal("session", []byte("same"), expiry)
-	b, _ := s.Seal("session", []byte("same"), expiry)
+	a := mustSeal(t, s, "session", []byte("same"), expiry)
+	b := mustSeal(t, s, "session", []byte("same"), expiry)
 	if a == b {
 		t.Fatal("two seals of the same plaintext are identical: nonce not random")
 	}
@@ -77,7 +87,7 @@ func TestSealIsRandomized(t *testing.T) {
 
 func TestSealOutputIsCookieSafe(t *testing.T) {
 	s := newSealer(t, fixedKey(t, "k1", 1))
-	v, _ := s.Seal("session", bytes.Repeat([]byte{0xff}, 300), expiry)
+	v := mustSeal(t, s, "session", bytes.Repeat([]byte{0xff}, 300), expiry)
 	c := &http.Cookie{Name: "session", Value: v}
 	if err := c.Valid(); err != nil {
 		t.Fatal(err)
@@ -88,10 +98,21 @@ func TestSealOutputIsCookieSafe(t *testing.T) {
 }
 
 func TestEnvelopeOverhead(t *testing.T) {
-	for _, n := range []int{0, 100, 1000, 2900} {
-		plain := base64.RawURLEncoding.EncodedLen(n)
-		if d := sealed.EncodedLen(n) - plain; d > 80 {
-			t.Errorf("envelope adds %d characters to %d bytes, want <= 80", d, n)
+	s := newSealer(t, fixedKey(t, "k1", 1))
+	for _, n := range []int{0, 1, 2, 3, 100, 1000, 2900} {
+		v, err := s.Seal("session", make([]byte, n), expiry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v) != sealed.EncodedLen(n) {
+			t.Errorf("%d bytes seal to %d characters, EncodedLen says %d", n, len(v), sealed.EncodedLen(n))
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || len(raw) != n+sealed.Overhead {
+			t.Errorf("%d bytes seal to %d raw bytes, want %d + Overhead", n, len(raw), n)
+		}
+		if d := len(v) - base64.RawURLEncoding.EncodedLen(n); d > 72 {
+			t.Errorf("the envelope adds %d characters to %d bytes, want at most 72", d, n)
 		}
 	}
 }
@@ -115,7 +136,7 @@ func TestRotation(t *testing.T) {
 	before := at(newSealer(t, old), t0)
 	after := at(newSealer(t, cur, old), t0)
 
-	v, _ := before.Seal("session", []byte("hi"), expiry)
+	v := mustSeal(t, before, "session", []byte("hi"), expiry)
 	got, info, err := after.Open("session", v)
 	if err != nil || string(got) != "hi" {
 		t.Fatalf("Open after rotation = %q, %v", got, err)
@@ -123,7 +144,7 @@ func TestRotation(t *testing.T) {
 	if !info.Stale || info.KeyID != "old" {
 		t.Fatalf("info = %+v, want stale with key old", info)
 	}
-	resealed, _ := after.Seal("session", got, info.Expires)
+	resealed := mustSeal(t, after, "session", got, info.Expires)
 	if _, info, _ := after.Open("session", resealed); info.Stale || info.KeyID != "new" {
 		t.Fatalf("re-sealed info = %+v, want fresh with key new", info)
 	}
@@ -137,7 +158,7 @@ func TestRotation(t *testing.T) {
 func TestSameIDOtherSecretIsInvalid(t *testing.T) {
 	a := at(newSealer(t, fixedKey(t, "k1", 1)), t0)
 	b := at(newSealer(t, fixedKey(t, "k1", 2)), t0)
-	v, _ := a.Seal("session", []byte("hi"), expiry)
+	v := mustSeal(t, a, "session", []byte("hi"), expiry)
 	if _, _, err := b.Open("session", v); !errors.Is(err, sealed.ErrInvalid) {
 		t.Fatalf("got %v, want ErrInvalid", err)
 	}
@@ -145,7 +166,7 @@ func TestSameIDOtherSecretIsInvalid(t *testing.T) {
 
 func TestWrongCookieName(t *testing.T) {
 	s := at(newSealer(t, fixedKey(t, "k1", 1)), t0)
-	v, _ := s.Seal("session", []byte("hi"), expiry)
+	v := mustSeal(t, s, "session", []byte("hi"), expiry)
 	for _, name := range []string{"other", "Session", "session ", ""} {
 		if _, _, err := s.Open(name, v); !errors.Is(err, sealed.ErrInvalid) {
 			t.Errorf("Open(%q): %v, want ErrInvalid", name, err)
@@ -155,7 +176,7 @@ func TestWrongCookieName(t *testing.T) {
 
 func TestExpiry(t *testing.T) {
 	s := newSealer(t, fixedKey(t, "k1", 1))
-	v, _ := s.Seal("session", []byte("hi"), expiry)
+	v := mustSeal(t, s, "session", []byte("hi"), expiry)
 
 	at(s, expiry.Add(-time.Second))
 	if _, _, err := s.Open("session", v); err != nil {
@@ -183,7 +204,7 @@ func TestExpiry(t *testing.T) {
 // The expiry is authenticated: moving it forward breaks the value.
 func TestExpiryIsAuthenticated(t *testing.T) {
 	s := at(newSealer(t, fixedKey(t, "k1", 1)), t0)
-	v, _ := s.Seal("session", []byte("hi"), expiry)
+	v := mustSeal(t, s, "session", []byte("hi"), expiry)
 	raw, _ := base64.RawURLEncoding.DecodeString(v)
 	raw[13]++ // low byte of the expiry
 	if _, _, err := s.Open("session", base64.RawURLEncoding.EncodeToString(raw)); !errors.Is(err, sealed.ErrInvalid) {
@@ -227,7 +248,7 @@ func TestOpenTooLargeBeforeDecoding(t *testing.T) {
 		t.Fatalf("5000 bad characters: %v, want ErrTooLarge", err)
 	}
 	s.MaxLen = 100
-	v, _ := newSealer(t, fixedKey(t, "k1", 1)).Seal("session", make([]byte, 100), expiry)
+	v := mustSeal(t, newSealer(t, fixedKey(t, "k1", 1)), "session", make([]byte, 100), expiry)
 	if _, _, err := s.Open("session", v); !errors.Is(err, sealed.ErrTooLarge) {
 		t.Fatalf("value over MaxLen 100: %v, want ErrTooLarge", err)
 	}
@@ -235,14 +256,14 @@ func TestOpenTooLargeBeforeDecoding(t *testing.T) {
 
 func TestOpenMalformed(t *testing.T) {
 	s := at(newSealer(t, fixedKey(t, "k1", 1)), t0)
-	v, _ := s.Seal("session", []byte("hello, world!"), expiry) // 67 raw bytes: padding would apply
+	v := mustSeal(t, s, "session", []byte("hello, world!"), expiry) // 67 raw bytes: padding would apply
 	raw, _ := base64.RawURLEncoding.DecodeString(v)
 	reencode := func(f func([]byte) []byte) string {
 		return base64.RawURLEncoding.EncodeToString(f(bytes.Clone(raw)))
 	}
 	// A value whose length leaves trailing bits: find one that is not a
 	// multiple of 3 bytes, then set the unused low bits of its last character.
-	short, _ := s.Seal("session", []byte("x"), expiry) // 55 bytes -> 74 chars, 2 spare bits
+	short := mustSeal(t, s, "session", []byte("x"), expiry) // 55 bytes -> 74 chars, 2 spare bits
 	last := strings.IndexByte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", short[len(short)-1])
 	trailing := short[:len(short)-1] + string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[last|1])
 
@@ -288,7 +309,7 @@ func TestOpenMalformed(t *testing.T) {
 // position implies.
 func TestEveryBitFlip(t *testing.T) {
 	s := at(newSealer(t, fixedKey(t, "k1", 1)), t0)
-	v, _ := s.Seal("session", []byte("a session of some length"), expiry)
+	v := mustSeal(t, s, "session", []byte("a session of some length"), expiry)
 	raw, _ := base64.RawURLEncoding.DecodeString(v)
 	for i := range raw {
 		for bit := range 8 {
@@ -315,7 +336,7 @@ func TestEveryBitFlip(t *testing.T) {
 
 func TestTruncationAndExtension(t *testing.T) {
 	s := at(newSealer(t, fixedKey(t, "k1", 1)), t0)
-	v, _ := s.Seal("session", []byte("a session of some length"), expiry)
+	v := mustSeal(t, s, "session", []byte("a session of some length"), expiry)
 	raw, _ := base64.RawURLEncoding.DecodeString(v)
 	for n := range len(raw) {
 		if _, _, err := s.Open("session", base64.RawURLEncoding.EncodeToString(raw[:n])); err == nil {
@@ -368,7 +389,7 @@ func TestAllocations(t *testing.T) {
 		s := newSealer(t, fixedKey(t, "k1", 1))
 		s.Purpose = purpose
 		pt := make([]byte, 200)
-		v, _ := s.Seal("session", pt, expiry.Add(24*time.Hour*365*10))
+		v := mustSeal(t, s, "session", pt, expiry.Add(24*time.Hour*365*10))
 		dst := make([]byte, 0, 4096)
 		for name, f := range map[string]func(){
 			"Seal":       func() { _, _ = s.Seal("session", pt, expiry) },
@@ -390,7 +411,7 @@ func TestAllocations(t *testing.T) {
 func TestConcurrentUse(t *testing.T) {
 	old, cur := fixedKey(t, "old", 1), fixedKey(t, "new", 2)
 	s := newSealer(t, cur, old)
-	stale, _ := newSealer(t, old).Seal("session", []byte("old"), expiry.Add(time.Hour*24*365*10))
+	stale := mustSeal(t, newSealer(t, old), "session", []byte("old"), expiry.Add(time.Hour*24*365*10))
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
@@ -423,8 +444,8 @@ func TestConcurrentUse(t *testing.T) {
 func TestStatsCountFailures(t *testing.T) {
 	s := at(newSealer(t, fixedKey(t, "k1", 1)), t0)
 	other := at(newSealer(t, fixedKey(t, "k2", 2)), t0)
-	v, _ := s.Seal("session", []byte("x"), expiry)
-	foreign, _ := other.Seal("session", []byte("x"), expiry)
+	v := mustSeal(t, s, "session", []byte("x"), expiry)
+	foreign := mustSeal(t, other, "session", []byte("x"), expiry)
 	s.Open("other-name", v)
 	s.Open("session", foreign)
 	s.Open("session", "garbage")

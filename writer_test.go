@@ -15,7 +15,7 @@ import (
 	"github.com/sealedcookie/sealed"
 )
 
-// Behaviour 3: the cookie goes out with the headers, whenever they go out,
+// The cookie goes out with the headers, whenever they go out,
 // and the body is streamed, not buffered.
 
 func serve(t *testing.T, h http.Handler) *httptest.Server {
