@@ -323,61 +323,63 @@ func TestReloadNow(t *testing.T) {
 // TestWatchJWKSRotationUnderLoad runs the three-step rotation through a
 // KeyFile while goroutines seal and open values: no value sealed at any
 // point may fail to open while its key is in the file.
+// Users keep their sessions through a rotation (add, promote) made while
+// eight goroutines open and re-seal values: every value opens, and stale
+// ones are re-sealed with the new key. The bubble's fake clock drives the
+// watcher and the workers' pauses, so the steps are exact.
 func TestWatchJWKSRotationUnderLoad(t *testing.T) {
-	oldK, newK := genKey(t, "old"), genKey(t, "new")
-	path := filepath.Join(t.TempDir(), "keys.json")
-	replaceFile(t, path, jwksBytes(t, oldK))
-	kf, err := jwks.Watch(t.Context(), path, jwks.WatchOptions{Interval: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kf.Close()
-	s := sealed.NewSealer(kf)
+	synctest.Test(t, func(t *testing.T) {
+		oldK, newK := genKey(t, "old"), genKey(t, "new")
+		path := filepath.Join(t.TempDir(), "keys.json")
+		replaceFile(t, path, jwksBytes(t, oldK))
+		kf, err := jwks.Watch(t.Context(), path, jwks.WatchOptions{Interval: time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer kf.Close()
+		s := sealed.NewSealer(kf)
 
-	var stop atomic.Bool
-	var failures atomic.Int64
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			v, err := s.Seal("c", []byte("x"), time.Now().Add(time.Hour))
-			for !stop.Load() {
-				if err != nil {
-					failures.Add(1)
-					return
-				}
-				_, info, err := s.Open("c", v)
-				if err != nil {
-					t.Log(err)
-					failures.Add(1)
-					return
-				}
-				if info.Stale || stop.Load() {
-					if v, err = s.Seal("c", []byte("x"), time.Now().Add(time.Hour)); err != nil {
+		var stop atomic.Bool
+		var failures atomic.Int64
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				v, err := s.Seal("c", []byte("x"), time.Now().Add(time.Hour))
+				for ; !stop.Load(); time.Sleep(100 * time.Microsecond) {
+					if err != nil {
 						t.Log(err)
 						failures.Add(1)
 						return
 					}
+					var info sealed.Info
+					if _, info, err = s.Open("c", v); err != nil {
+						continue // counted at the top
+					}
+					if info.Stale {
+						v, err = s.Seal("c", []byte("x"), time.Now().Add(time.Hour))
+					}
 				}
-			}
-		})
-	}
-	step := func(keys ...sealed.Key) {
-		time.Sleep(20 * time.Millisecond)
-		replaceFile(t, path, jwksBytes(t, keys...))
-		if err := kf.Reload(); err != nil {
-			t.Error(err)
+			})
 		}
-	}
-	step(oldK, newK)
-	step(newK, oldK)
-	time.Sleep(20 * time.Millisecond) // every goroutine re-seals
-	stop.Store(true)
-	wg.Wait()
-	if n := failures.Load(); n != 0 {
-		t.Fatalf("%d goroutines lost their value during the rotation", n)
-	}
-	st := s.Stats()
-	if st.Stale == 0 || st.Sealed["new"] == 0 || st.Opened["old"] == 0 {
-		t.Fatalf("stats show no upgrade: %+v", st)
-	}
+		step := func(keys ...sealed.Key) {
+			time.Sleep(20 * time.Millisecond)
+			replaceFile(t, path, jwksBytes(t, keys...))
+			synctest.Wait() // let the watcher see it, or not: Reload is exact
+			if err := kf.Reload(); err != nil {
+				t.Error(err)
+			}
+		}
+		step(oldK, newK)
+		step(newK, oldK)
+		time.Sleep(20 * time.Millisecond) // every goroutine re-seals
+		stop.Store(true)
+		wg.Wait()
+		if n := failures.Load(); n != 0 {
+			t.Fatalf("%d goroutines lost their value during the rotation", n)
+		}
+		st := s.Stats()
+		if st.Stale != 8 || st.Sealed["new"] != 8 || st.Opened["old"] == 0 || st.Opened["new"] == 0 {
+			t.Fatalf("stats show no upgrade of each goroutine's value: %+v", st)
+		}
+	})
 }
