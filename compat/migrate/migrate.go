@@ -88,32 +88,28 @@ type Source struct {
 // FastAPI's) SessionMiddleware, opened with c. name is the middleware's
 // session_cookie; "" means its default, "session".
 func Starlette(c *starlette.Codec, name string) Source {
-	if name == "" {
-		name = starlette.DefaultCookieName
-	}
-	return Source{Name: name, Open: func(r *http.Request) ([]byte, error) {
-		ck, err := r.Cookie(name)
-		if err != nil {
-			return nil, err
-		}
-		p, _, err := c.Open(ck.Value)
-		return p, err
-	}}
+	return cookieSource(name, starlette.DefaultCookieName, c.Open)
 }
 
 // Flask returns the Source for Flask's default signed session cookie,
 // opened with c. name is SESSION_COOKIE_NAME; "" means its default,
 // "session".
 func Flask(c *flask.Codec, name string) Source {
+	return cookieSource(name, flask.DefaultCookieName, c.Open)
+}
+
+// cookieSource returns the Source for one cookie called name (or def, when
+// name is empty) whose value open reads.
+func cookieSource(name, def string, open func(string) ([]byte, time.Time, error)) Source {
 	if name == "" {
-		name = flask.DefaultCookieName
+		name = def
 	}
 	return Source{Name: name, Open: func(r *http.Request) ([]byte, error) {
 		ck, err := r.Cookie(name)
 		if err != nil {
 			return nil, err
 		}
-		p, _, err := c.Open(ck.Value)
+		p, _, err := open(ck.Value)
 		return p, err
 	}}
 }
