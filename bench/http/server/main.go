@@ -106,55 +106,12 @@ func handler(mode string) (http.Handler, error) {
 		return mux, nil
 
 	case "sealed":
-		key, err := sealed.NewKey("k1", bytes.Repeat([]byte{1}, sealed.KeySize))
-		if err != nil {
-			return nil, err
-		}
-		ring, _ := sealed.NewKeyRing(key)
-		m, err := sealed.New[bench.Small](ring, nil, sealed.Options{DisableSecure: true})
-		if err != nil {
-			return nil, err
-		}
-		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-			s, ok := m.Get(r.Context())
-			if !ok {
-				http.Error(w, "no session", http.StatusUnauthorized)
-				return
-			}
-			greet(w, s)
-		})
-		mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
-			s := bench.NewSmall()
-			m.Put(r.Context(), s)
-			greet(w, s)
-		})
-		return m.Handler(mux), nil
-
+		same := func(s bench.Small) bench.Small { return s }
+		return sealedApp(mux, sealed.JSON[bench.Small](), same, same)
 	case "sealed-binary":
-		key, err := sealed.NewKey("k1", bytes.Repeat([]byte{1}, sealed.KeySize))
-		if err != nil {
-			return nil, err
-		}
-		ring, _ := sealed.NewKeyRing(key)
-		m, err := sealed.New(ring, sealed.Binary[bench.SmallBin](), sealed.Options{DisableSecure: true})
-		if err != nil {
-			return nil, err
-		}
-		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-			s, ok := m.Get(r.Context())
-			if !ok {
-				http.Error(w, "no session", http.StatusUnauthorized)
-				return
-			}
-			greet(w, bench.Small(s))
-		})
-		mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
-			s := bench.NewSmall()
-			m.Put(r.Context(), bench.SmallBin(s))
-			greet(w, s)
-		})
-		return m.Handler(mux), nil
-
+		return sealedApp(mux, sealed.Binary[bench.SmallBin](),
+			func(s bench.SmallBin) bench.Small { return bench.Small(s) },
+			func(s bench.Small) bench.SmallBin { return bench.SmallBin(s) })
 	case "gorilla":
 		gob.Register(time.Time{})
 		store := sessions.NewCookieStore(bytes.Repeat([]byte{2}, 32), bytes.Repeat([]byte{3}, 32))
@@ -189,4 +146,33 @@ func handler(mode string) (http.Handler, error) {
 		return mux, nil
 	}
 	return nil, fmt.Errorf("server: unknown mode %q", mode)
+}
+
+// sealedApp serves the application with sessions in a sealed Manager whose
+// codec stores T, a representation of bench.Small (toSmall and fromSmall
+// convert).
+func sealedApp[T any](mux *http.ServeMux, codec sealed.Codec[T], toSmall func(T) bench.Small, fromSmall func(bench.Small) T) (http.Handler, error) {
+	key, err := sealed.NewKey("k1", bytes.Repeat([]byte{1}, sealed.KeySize))
+	if err != nil {
+		return nil, err
+	}
+	ring, _ := sealed.NewKeyRing(key)
+	m, err := sealed.New(ring, codec, sealed.Options{DisableSecure: true})
+	if err != nil {
+		return nil, err
+	}
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		s, ok := m.Get(r.Context())
+		if !ok {
+			http.Error(w, "no session", http.StatusUnauthorized)
+			return
+		}
+		greet(w, toSmall(s))
+	})
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		s := bench.NewSmall()
+		m.Put(r.Context(), fromSmall(s))
+		greet(w, s)
+	})
+	return m.Handler(mux), nil
 }
