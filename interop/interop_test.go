@@ -622,7 +622,7 @@ func TestDemoServer(t *testing.T) {
 	}
 }
 
-// TestJWE: Node's jose reads what Go's JWESealer writes, and Go reads what
+// TestJWE: Node's jose reads what Go's jwe.Sealer writes, and Go reads what
 // jose writes, with the kid, exp and cookie header parameters checked on
 // both sides.
 func TestJWE(t *testing.T) {

@@ -27,7 +27,7 @@ func fixedKey(t testing.TB, id string, b byte) sealed.Key {
 	return k
 }
 
-func newJWESealer(t *testing.T, primary sealed.Key, previous ...sealed.Key) *jwe.Sealer {
+func newSealer(t *testing.T, primary sealed.Key, previous ...sealed.Key) *jwe.Sealer {
 	t.Helper()
 	ring, err := sealed.NewKeyRing(primary, previous...)
 	if err != nil {
@@ -39,7 +39,7 @@ func newJWESealer(t *testing.T, primary sealed.Key, previous ...sealed.Key) *jwe
 }
 
 func TestJWERoundTrip(t *testing.T) {
-	s := newJWESealer(t, fixedKey(t, "k1", 1))
+	s := newSealer(t, fixedKey(t, "k1", 1))
 	v, err := s.Seal("session", []byte(`{"user":"alice"}`), expiry)
 	if err != nil {
 		t.Fatal(err)
@@ -63,10 +63,10 @@ func TestJWERoundTrip(t *testing.T) {
 
 func TestJWEErrors(t *testing.T) {
 	k1, k2 := fixedKey(t, "k1", 1), fixedKey(t, "k2", 2)
-	s := newJWESealer(t, k1)
+	s := newSealer(t, k1)
 	v, _ := s.Seal("session", []byte("data"), expiry)
 
-	if _, info, err := newJWESealer(t, k2, k1).Open("session", v); err != nil || !info.Stale {
+	if _, info, err := newSealer(t, k2, k1).Open("session", v); err != nil || !info.Stale {
 		t.Fatalf("previous key: %+v, %v", info, err)
 	}
 	parts := strings.Split(v, ".")
@@ -87,8 +87,8 @@ func TestJWEErrors(t *testing.T) {
 		want                error
 	}{
 		{"other cookie", "admin", v, s, sealed.ErrInvalid},
-		{"unknown key", "session", v, newJWESealer(t, k2), sealed.ErrUnknownKey},
-		{"same id other secret", "session", v, newJWESealer(t, fixedKey(t, "k1", 9)), sealed.ErrInvalid},
+		{"unknown key", "session", v, newSealer(t, k2), sealed.ErrUnknownKey},
+		{"same id other secret", "session", v, newSealer(t, fixedKey(t, "k1", 9)), sealed.ErrInvalid},
 		{"ciphertext", "session", flip(3), s, sealed.ErrInvalid},
 		{"tag", "session", flip(4), s, sealed.ErrInvalid},
 		{"iv", "session", flip(2), s, sealed.ErrInvalid},
@@ -104,7 +104,7 @@ func TestJWEErrors(t *testing.T) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.want)
 		}
 	}
-	late := newJWESealer(t, k1)
+	late := newSealer(t, k1)
 	late.Now = func() time.Time { return expiry }
 	if _, info, err := late.Open("session", v); !errors.Is(err, sealed.ErrExpired) || !info.Expires.Equal(expiry) {
 		t.Fatalf("expired: %+v, %v", info, err)
@@ -116,7 +116,7 @@ func TestJWEErrors(t *testing.T) {
 
 // A header edited to extend the expiry is caught: the header is the AAD.
 func TestJWEHeaderIsAuthenticated(t *testing.T) {
-	s := newJWESealer(t, fixedKey(t, "k1", 1))
+	s := newSealer(t, fixedKey(t, "k1", 1))
 	v, _ := s.Seal("session", []byte("data"), expiry)
 	parts := strings.Split(v, ".")
 	hdr, _ := base64.RawURLEncoding.DecodeString(parts[0])
@@ -137,7 +137,7 @@ func TestJWEHeaderIsAuthenticated(t *testing.T) {
 // the value; and with the protected header re-encoded for the AAD, the
 // alias would otherwise authenticate.
 func TestJWEOpenRejectsNonCanonicalBase64(t *testing.T) {
-	s := newJWESealer(t, fixedKey(t, "k1", 1))
+	s := newSealer(t, fixedKey(t, "k1", 1))
 	v, err := s.Seal("session", []byte(`{"user":"alice"}`), expiry)
 	if err != nil {
 		t.Fatal(err)

@@ -145,12 +145,12 @@ func TestJWKSTooLarge(t *testing.T) {
 	}
 }
 
-func TestMarshalJWKSEmpty(t *testing.T) {
+func TestMarshalEmpty(t *testing.T) {
 	if _, err := jwks.Marshal(nil); err == nil {
-		t.Fatal("MarshalJWKS(nil) succeeded")
+		t.Fatal("Marshal(nil) succeeded")
 	}
 	if _, err := jwks.Marshal(&sealed.KeyRing{}); err == nil {
-		t.Fatal("MarshalJWKS(empty ring) succeeded")
+		t.Fatal("Marshal(empty ring) succeeded")
 	}
 }
 

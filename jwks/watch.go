@@ -57,7 +57,7 @@ type WatchOptions struct {
 // cannot be read or parsed keeps the last good ring and is reported through
 // OnError and Err.
 //
-// A KeyFile is safe for concurrent use. Stop it with Close or by cancelling
+// A File is safe for concurrent use. Stop it with Close or by cancelling
 // the context given to Watch; Current keeps returning the last ring.
 type File struct {
 	path string

@@ -51,7 +51,7 @@ func genKey(t *testing.T, id string) sealed.Key {
 	return k
 }
 
-// watchLog records a KeyFile's callbacks.
+// watchLog records a File's callbacks.
 type watchLog struct {
 	mu      sync.Mutex
 	changes []string
@@ -320,9 +320,6 @@ func TestReloadNow(t *testing.T) {
 	}
 }
 
-// TestWatchJWKSRotationUnderLoad runs the three-step rotation through a
-// KeyFile while goroutines seal and open values: no value sealed at any
-// point may fail to open while its key is in the file.
 // Users keep their sessions through a rotation (add, promote) made while
 // eight goroutines open and re-seal values: every value opens, and stale
 // ones are re-sealed with the new key. The bubble's fake clock drives the

@@ -183,7 +183,7 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// writeFileAtomic replaces path with data so that a reader (a KeyFile
+// writeFileAtomic replaces path with data so that a reader (a jwks.File
 // polling it) sees the old content or the new, never a mix: it writes a
 // temporary file in the same directory, syncs it, and renames it over the
 // target. A symbolic link is followed and its target replaced, so the link

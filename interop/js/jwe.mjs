@@ -1,17 +1,17 @@
-// Reads and writes the JWE envelope of sealed.NewJWESealer (jwe.go) with
+// Reads and writes the JWE envelope of jwe.NewSealer (jwe/jwe.go) with
 // jose, the way a service in another language would: a compact JWE with
 // "alg":"dir", "enc":"A256GCM", the key's 32-byte secret used directly, and
 // a protected header carrying "kid", "exp" (Unix seconds) and "cookie" (the
 // cookie name). jose checks neither "exp" nor "cookie": the reader must.
 //
 // Errors are the SealedError of sealed.mjs, with the same codes as
-// JWESealer.Open.
+// jwe.Sealer.Open.
 
 import { compactDecrypt, CompactEncrypt, decodeProtectedHeader } from "jose";
 import { keyRing, SealedError, DEFAULT_MAX_LEN } from "./sealed.mjs";
 
 /**
- * Opens a compact JWE written by Go's JWESealer.Seal (or by sealJWE) for the
+ * Opens a compact JWE written by Go's jwe.Sealer.Seal (or by sealJWE) for the
  * cookie called name. Returns { plaintext, keyId, expires, stale }.
  */
 export async function openJWE(keys, name, value, { now, skew = 0, maxLen = DEFAULT_MAX_LEN } = {}) {
@@ -44,7 +44,7 @@ export async function openJWE(keys, name, value, { now, skew = 0, maxLen = DEFAU
   return { plaintext: result.plaintext, ...info };
 }
 
-/** Seals plaintext as Go's JWESealer.Seal does, with the primary key. */
+/** Seals plaintext as Go's jwe.Sealer.Seal does, with the primary key. */
 export async function sealJWE(keys, name, plaintext, { expires }) {
   const key = keyRing(keys).keys[0];
   const bytes = typeof plaintext === "string" ? new TextEncoder().encode(plaintext) : plaintext;
