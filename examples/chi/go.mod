@@ -1,4 +1,4 @@
-module github.com/sealedcookie/sealed/adapters/chi
+module github.com/sealedcookie/sealed/examples/chi
 
 go 1.26.0
 
@@ -8,7 +8,6 @@ require (
 )
 
 require (
-	github.com/go-jose/go-jose/v4 v4.1.8 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 )
