@@ -4,13 +4,10 @@ go 1.26.0
 
 require (
 	github.com/labstack/echo/v5 v5.3.1
-	github.com/sealedcookie/sealed v0.0.0
+	github.com/sealedcookie/sealed v1.0.0
 )
 
 require (
-	github.com/go-jose/go-jose/v4 v4.1.8 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 )
-
-replace github.com/sealedcookie/sealed => ../..
