@@ -4,55 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v5"
-	"github.com/sealedcookie/sealed"
 	sealedecho "github.com/sealedcookie/sealed/adapters/echo"
+	"github.com/sealedcookie/sealed/sealedtest"
 )
-
-// panicText runs f and returns what it panicked with, or "" if it returned.
-func panicText(f func()) (msg string) {
-	defer func() {
-		if v := recover(); v != nil {
-			msg = fmt.Sprint(v)
-		}
-	}()
-	f()
-	return ""
-}
-
-// serve sends one request to h, with the cookies given, and returns the
-// recorded response.
-func serve(h http.Handler, method, path string, cookies []*http.Cookie) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, path, nil)
-	for _, ck := range cookies {
-		req.AddCookie(ck)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
-}
-
-// readSession opens the session carried by cookies with m.
-func readSession(t *testing.T, m *sealed.Manager[session], cookies []*http.Cookie) session {
-	t.Helper()
-	if len(cookies) == 0 {
-		t.Fatal("no Set-Cookie")
-	}
-	req := httptest.NewRequest("GET", "/", nil)
-	for _, ck := range cookies {
-		req.AddCookie(ck)
-	}
-	s, ok := m.Get(m.Load(req))
-	if !ok {
-		t.Fatalf("cookies %v carry no session", cookies)
-	}
-	return s
-}
 
 // TestEchoContextIsNotContext records why Echo has no m.Get(c) trap: in
 // Echo v5, *echo.Context does not implement context.Context, so passing it
@@ -94,32 +53,23 @@ func TestHelpers(t *testing.T) {
 		return c.String(http.StatusOK, "bye")
 	})
 
-	rec := serve(e, "POST", "/login/alice", nil)
-	cookies := rec.Result().Cookies()
-	if rec.Code != http.StatusNoContent || len(cookies) != 1 {
-		t.Fatalf("POST /login/alice: %d, Set-Cookie %q", rec.Code, rec.Header().Values("Set-Cookie"))
+	cl := sealedtest.NewClient(t, e)
+	if resp, _ := cl.Do("POST", "/login/alice"); resp.StatusCode != http.StatusNoContent || len(resp.Cookies()) != 1 {
+		t.Fatalf("POST /login/alice: %d, Set-Cookie %q", resp.StatusCode, resp.Header.Values("Set-Cookie"))
 	}
-	rec = serve(e, "POST", "/count", cookies)
-	if rec.Code != http.StatusTeapot || len(rec.Result().Cookies()) != 1 {
-		t.Fatalf("POST /count: %d, Set-Cookie %q", rec.Code, rec.Header().Values("Set-Cookie"))
+	if resp, _ := cl.Do("POST", "/count"); resp.StatusCode != http.StatusTeapot || len(resp.Cookies()) != 1 {
+		t.Fatalf("POST /count: %d, Set-Cookie %q", resp.StatusCode, resp.Header.Values("Set-Cookie"))
 	}
-	cookies = rec.Result().Cookies()
-	if s := readSession(t, m, cookies); s != (session{Name: "alice", Count: 1}) {
-		t.Fatalf("session after sealedecho.Update: %+v", s)
+	if resp, body := cl.Do("GET", "/me"); body != `true alice 1 ["welcome"]` || len(resp.Cookies()) != 1 {
+		t.Fatalf("GET /me: %d %s, Set-Cookie %q (the flash was read: a new cookie without it)", resp.StatusCode, body, resp.Header.Values("Set-Cookie"))
 	}
-	rec = serve(e, "GET", "/me", cookies)
-	if body := rec.Body.String(); body != `true alice 1 ["welcome"]` {
-		t.Fatalf("GET /me: %d %s", rec.Code, body)
-	}
-	cookies = rec.Result().Cookies() // the flash was read: a new cookie without it
-	if body := serve(e, "GET", "/me", cookies).Body.String(); body != `true alice 1 []` {
+	if _, body := cl.Do("GET", "/me"); body != `true alice 1 []` {
 		t.Fatalf("GET /me after reading the flash: %s", body)
 	}
-	rec = serve(e, "POST", "/logout", cookies)
-	if cs := rec.Result().Cookies(); len(cs) != 1 || cs[0].MaxAge >= 0 {
-		t.Fatalf("POST /logout: Set-Cookie %q", rec.Header().Values("Set-Cookie"))
+	if resp, _ := cl.Do("POST", "/logout"); len(resp.Cookies()) != 1 || resp.Cookies()[0].MaxAge >= 0 {
+		t.Fatalf("POST /logout: Set-Cookie %q", resp.Header.Values("Set-Cookie"))
 	}
-	if body := serve(e, "GET", "/me", nil).Body.String(); body != `false  0 []` {
+	if _, body := cl.Do("GET", "/me"); body != `false  0 []` {
 		t.Fatalf("GET /me without a session: %s", body)
 	}
 }
@@ -142,16 +92,18 @@ func TestHelpersWithoutMiddleware(t *testing.T) {
 	}
 	got := map[string]string{}
 	record := func(c *echo.Context) error {
-		got[c.Request().URL.Path] = panicText(func() { helpers[c.Param("op")](c) })
-		return c.NoContent(http.StatusOK)
+		defer func() { got[c.Request().URL.Path] = fmt.Sprint(recover()) }()
+		helpers[c.Param("op")](c)
+		return nil
 	}
 	e := echo.New()
 	e.Group("/app", sealedecho.Middleware(m)).GET("/:op", func(*echo.Context) error { return nil })
 	e.GET("/none/:op", record) // outside the group
 	e.GET("/other/:op", record, sealedecho.Middleware(other))
+	cl := sealedtest.NewClient(t, e)
 	for op := range helpers {
 		for _, path := range []string{"/none/" + op, "/other/" + op} {
-			serve(e, "GET", path, nil)
+			cl.Do("GET", path)
 			msg := got[path]
 			for _, want := range []string{"sealedecho." + op + ":", "c.Request().Context()", "sealedecho.Middleware(m)", "e.Use"} {
 				if !strings.Contains(msg, want) {

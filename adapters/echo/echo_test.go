@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +12,7 @@ import (
 	"github.com/labstack/echo/v5"
 	"github.com/sealedcookie/sealed"
 	sealedecho "github.com/sealedcookie/sealed/adapters/echo"
+	"github.com/sealedcookie/sealed/sealedtest"
 )
 
 type session struct {
@@ -23,19 +22,7 @@ type session struct {
 
 func newManager(t *testing.T) *sealed.Manager[session] {
 	t.Helper()
-	key, err := sealed.GenerateKey("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := sealed.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := sealed.New(ring, sealed.JSON[session](), sealed.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return sealedtest.NewManager(t, sealed.JSON[session](), sealed.Options{})
 }
 
 var errTeapot = echo.NewHTTPError(http.StatusTeapot, "no coffee")
@@ -87,79 +74,38 @@ func newEcho(m *sealed.Manager[session], streamed chan struct{}) *echo.Echo {
 	return e
 }
 
-type client struct {
-	t    *testing.T
-	base string
-	http *http.Client
-}
-
-func newClient(t *testing.T, base string) *client {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &client{t, base, &http.Client{Jar: jar}}
-}
-
-func (c *client) do(method, path string) (int, string) {
-	c.t.Helper()
-	req, err := http.NewRequest(method, c.base+path, nil)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return resp.StatusCode, strings.TrimSpace(string(b))
-}
-
-func (c *client) cookies() []*http.Cookie {
-	u, _ := url.Parse(c.base)
-	return c.http.Jar.Cookies(u)
-}
-
 func TestSessionLifecycle(t *testing.T) {
-	srv := httptest.NewServer(newEcho(newManager(t), nil))
-	defer srv.Close()
-	c := newClient(t, srv.URL)
+	c := sealedtest.NewClient(t, newEcho(newManager(t), nil))
 
-	if code, _ := c.do("GET", "/me"); code != http.StatusUnauthorized {
-		t.Fatalf("GET /me without a session: %d, want 401", code)
+	if resp, _ := c.Do("GET", "/me"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET /me without a session: %d, want 401", resp.StatusCode)
 	}
-	if code, _ := c.do("POST", "/login/alice"); code != http.StatusNoContent || len(c.cookies()) != 1 {
-		t.Fatalf("POST /login/alice: %d, cookies %v", code, c.cookies()) // create
+	if resp, _ := c.Do("POST", "/login/alice"); resp.StatusCode != http.StatusNoContent || len(c.Cookies()) != 1 {
+		t.Fatalf("POST /login/alice: %d, cookies %v", resp.StatusCode, c.Cookies()) // create
 	}
-	if code, body := c.do("GET", "/me"); code != http.StatusOK || body != `{"name":"alice","count":0}` {
-		t.Fatalf("GET /me: %d %s", code, body) // read
+	if resp, body := c.Do("GET", "/me"); resp.StatusCode != http.StatusOK || strings.TrimSpace(body) != `{"name":"alice","count":0}` {
+		t.Fatalf("GET /me: %d %s", resp.StatusCode, body) // read
 	}
-	c.do("POST", "/count") // update
-	if code, body := c.do("POST", "/count"); code != http.StatusOK || body != "alice 2" {
-		t.Fatalf("POST /count: %d %q, want 200 \"alice 2\"", code, body)
+	c.Do("POST", "/count") // update
+	if resp, body := c.Do("POST", "/count"); resp.StatusCode != http.StatusOK || body != "alice 2" {
+		t.Fatalf("POST /count: %d %q, want 200 \"alice 2\"", resp.StatusCode, body)
 	}
-	if code, _ := c.do("POST", "/logout"); code != http.StatusOK || len(c.cookies()) != 0 {
-		t.Fatalf("POST /logout: %d, cookies left %v", code, c.cookies()) // destroy
+	if resp, _ := c.Do("POST", "/logout"); resp.StatusCode != http.StatusOK || len(c.Cookies()) != 0 {
+		t.Fatalf("POST /logout: %d, cookies left %v", resp.StatusCode, c.Cookies()) // destroy
 	}
-	if code, _ := c.do("GET", "/me"); code != http.StatusUnauthorized {
-		t.Fatalf("GET /me after logout: %d, want 401", code)
+	if resp, _ := c.Do("GET", "/me"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET /me after logout: %d, want 401", resp.StatusCode)
 	}
 }
 
 // TestHandlerError checks that a session changed by a handler that returns
 // an error is saved with the error handler's response.
 func TestHandlerError(t *testing.T) {
-	srv := httptest.NewServer(newEcho(newManager(t), nil))
-	defer srv.Close()
-	c := newClient(t, srv.URL)
-	if code, body := c.do("POST", "/fail"); code != http.StatusTeapot || !strings.Contains(body, "no coffee") {
-		t.Fatalf("POST /fail: %d %s", code, body)
+	c := sealedtest.NewClient(t, newEcho(newManager(t), nil))
+	if resp, body := c.Do("POST", "/fail"); resp.StatusCode != http.StatusTeapot || !strings.Contains(body, "no coffee") {
+		t.Fatalf("POST /fail: %d %s", resp.StatusCode, body)
 	}
-	if _, body := c.do("GET", "/me"); body != `{"name":"failed","count":0}` {
+	if _, body := c.Do("GET", "/me"); strings.TrimSpace(body) != `{"name":"failed","count":0}` {
 		t.Fatalf("GET /me after /fail: %s", body)
 	}
 }
@@ -187,14 +133,9 @@ func TestStreaming(t *testing.T) {
 	if rest, _ := io.ReadAll(br); string(rest) != "line 2\n" {
 		t.Fatalf("rest of the stream: %q", rest)
 	}
-	req, _ := http.NewRequest("GET", srv.URL+"/me", nil)
-	req.AddCookie(cookies[0])
-	resp2, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp2.Body.Close()
-	if b, _ := io.ReadAll(resp2.Body); strings.TrimSpace(string(b)) != `{"name":"streamer","count":0}` {
-		t.Fatalf("GET /me with the streamed cookie: %d %s", resp2.StatusCode, b)
+	c := sealedtest.NewServerClient(t, srv)
+	c.SetCookie(cookies[0])
+	if resp, body := c.Do("GET", "/me"); strings.TrimSpace(body) != `{"name":"streamer","count":0}` {
+		t.Fatalf("GET /me with the streamed cookie: %d %s", resp.StatusCode, body)
 	}
 }

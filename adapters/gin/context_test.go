@@ -3,13 +3,12 @@ package sealedgin_test
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
-	"github.com/sealedcookie/sealed"
 	sealedgin "github.com/sealedcookie/sealed/adapters/gin"
+	"github.com/sealedcookie/sealed/sealedtest"
 )
 
 // panicText runs f and returns what it panicked with, or "" if it returned.
@@ -23,34 +22,6 @@ func panicText(f func()) (msg string) {
 	return ""
 }
 
-// serve sends one request to h, with the cookies given, and returns the
-// recorded response.
-func serve(h http.Handler, method, path string, cookies []*http.Cookie) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, path, nil)
-	for _, ck := range cookies {
-		req.AddCookie(ck)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
-}
-
-// login returns the cookies of a fresh session named name.
-func login(t *testing.T, m *sealed.Manager[session], name string) []*http.Cookie {
-	t.Helper()
-	r := gin.New()
-	r.Use(sealedgin.Middleware(m))
-	r.POST("/login", func(c *gin.Context) {
-		sealedgin.Put(c, m, session{Name: name})
-		c.Status(http.StatusNoContent)
-	})
-	cookies := serve(r, "POST", "/login", nil).Result().Cookies()
-	if len(cookies) != 1 {
-		t.Fatalf("login set %d cookies", len(cookies))
-	}
-	return cookies
-}
-
 // TestGinContextTrap shows the trap of the bug report: with Gin's default
 // ContextWithFallback (false), *gin.Context satisfies context.Context but
 // its Value does not reach c.Request.Context(), where the middleware put
@@ -58,13 +29,12 @@ func login(t *testing.T, m *sealed.Manager[session], name string) []*http.Cookie
 // the helpers, on the same request, find the session.
 func TestGinContextTrap(t *testing.T) {
 	m := newManager(t)
-	cookies := login(t, m, "alice")
-
 	r := gin.New()
 	if r.ContextWithFallback {
 		t.Fatal("Gin's default ContextWithFallback is true; the trap is gone")
 	}
 	r.Use(sealedgin.Middleware(m))
+	r.POST("/login", func(c *gin.Context) { sealedgin.Put(c, m, session{Name: "alice"}) })
 	var direct, helper, request bool
 	var putPanic string
 	r.GET("/", func(c *gin.Context) {
@@ -75,7 +45,9 @@ func TestGinContextTrap(t *testing.T) {
 		s, helper = sealedgin.Get(c, m)
 		c.String(http.StatusOK, s.Name)
 	})
-	rec := serve(r, "GET", "/", cookies)
+	cl := sealedtest.NewClient(t, r)
+	cl.Do("POST", "/login")
+	resp, body := cl.Do("GET", "/")
 	if direct {
 		t.Error("m.Get(c) found the session without ContextWithFallback")
 	}
@@ -83,10 +55,10 @@ func TestGinContextTrap(t *testing.T) {
 		t.Error("m.Put(c, v) did not panic without ContextWithFallback")
 	}
 	t.Logf("m.Put(c, v) panics with: %s", putPanic)
-	if !request || !helper || rec.Body.String() != "alice" {
-		t.Errorf("m.Get(c.Request.Context()) %v, sealedgin.Get %v, body %q", request, helper, rec.Body)
+	if !request || !helper || body != "alice" {
+		t.Errorf("m.Get(c.Request.Context()) %v, sealedgin.Get %v, body %q", request, helper, body)
 	}
-	if sc := rec.Header().Values("Set-Cookie"); len(sc) != 0 {
+	if sc := resp.Header.Values("Set-Cookie"); len(sc) != 0 {
 		t.Errorf("a read set cookies: %q", sc)
 	}
 }
@@ -96,11 +68,10 @@ func TestGinContextTrap(t *testing.T) {
 // up in Set-Cookie.
 func TestGinContextWithFallback(t *testing.T) {
 	m := newManager(t)
-	cookies := login(t, m, "alice")
-
 	r := gin.New()
 	r.ContextWithFallback = true
 	r.Use(sealedgin.Middleware(m))
+	r.POST("/login", func(c *gin.Context) { m.Put(c, session{Name: "alice"}) })
 	r.POST("/rename", func(c *gin.Context) {
 		s, ok := m.Get(c)
 		if !ok {
@@ -111,30 +82,20 @@ func TestGinContextWithFallback(t *testing.T) {
 		m.Update(c, func(s *session) { s.Count++ })
 		c.String(http.StatusOK, s.Name)
 	})
-	rec := serve(r, "POST", "/rename", cookies)
-	if rec.Code != http.StatusOK || rec.Body.String() != "alice" {
-		t.Fatalf("POST /rename with ContextWithFallback: %d %q", rec.Code, rec.Body)
+	r.GET("/me", func(c *gin.Context) {
+		s, _ := m.Get(c)
+		c.JSON(http.StatusOK, s)
+	})
+	cl := sealedtest.NewClient(t, r)
+	if resp, _ := cl.Do("POST", "/login"); len(resp.Cookies()) != 1 {
+		t.Fatalf("POST /login with m.Put(c): Set-Cookie %q", resp.Header.Values("Set-Cookie"))
 	}
-	if s := readSession(t, m, rec.Result().Cookies()); s != (session{Name: "alice2", Count: 1}) {
-		t.Fatalf("session after m.Put(c) and m.Update(c): %+v", s)
+	if resp, body := cl.Do("POST", "/rename"); resp.StatusCode != http.StatusOK || body != "alice" {
+		t.Fatalf("POST /rename with ContextWithFallback: %d %q", resp.StatusCode, body)
 	}
-}
-
-// readSession opens the session carried by cookies with m.
-func readSession(t *testing.T, m *sealed.Manager[session], cookies []*http.Cookie) session {
-	t.Helper()
-	if len(cookies) == 0 {
-		t.Fatal("no Set-Cookie")
+	if _, body := cl.Do("GET", "/me"); body != `{"name":"alice2","count":1}` {
+		t.Fatalf("session after m.Put(c) and m.Update(c): %s", body)
 	}
-	req := httptest.NewRequest("GET", "/", nil)
-	for _, ck := range cookies {
-		req.AddCookie(ck)
-	}
-	s, ok := m.Get(m.Load(req))
-	if !ok {
-		t.Fatalf("cookies %v carry no session", cookies)
-	}
-	return s
 }
 
 // TestHelpers uses every helper, with Gin's default ContextWithFallback
@@ -167,32 +128,23 @@ func TestHelpers(t *testing.T) {
 		c.String(http.StatusOK, "bye")
 	})
 
-	rec := serve(r, "POST", "/login/alice", nil)
-	cookies := rec.Result().Cookies()
-	if rec.Code != http.StatusNoContent || len(cookies) != 1 {
-		t.Fatalf("POST /login/alice: %d, Set-Cookie %q", rec.Code, rec.Header().Values("Set-Cookie"))
+	cl := sealedtest.NewClient(t, r)
+	if resp, _ := cl.Do("POST", "/login/alice"); resp.StatusCode != http.StatusNoContent || len(resp.Cookies()) != 1 {
+		t.Fatalf("POST /login/alice: %d, Set-Cookie %q", resp.StatusCode, resp.Header.Values("Set-Cookie"))
 	}
-	rec = serve(r, "POST", "/count", cookies)
-	if rec.Code != http.StatusOK || len(rec.Result().Cookies()) != 1 {
-		t.Fatalf("POST /count: %d, Set-Cookie %q", rec.Code, rec.Header().Values("Set-Cookie"))
+	if resp, _ := cl.Do("POST", "/count"); resp.StatusCode != http.StatusOK || len(resp.Cookies()) != 1 {
+		t.Fatalf("POST /count: %d, Set-Cookie %q", resp.StatusCode, resp.Header.Values("Set-Cookie"))
 	}
-	cookies = rec.Result().Cookies()
-	if s := readSession(t, m, cookies); s != (session{Name: "alice", Count: 1}) {
-		t.Fatalf("session after sealedgin.Update: %+v", s)
+	if resp, body := cl.Do("GET", "/me"); body != `true alice 1 ["welcome"]` || len(resp.Cookies()) != 1 {
+		t.Fatalf("GET /me: %d %s, Set-Cookie %q (the flash was read: a new cookie without it)", resp.StatusCode, body, resp.Header.Values("Set-Cookie"))
 	}
-	rec = serve(r, "GET", "/me", cookies)
-	if body := rec.Body.String(); body != `true alice 1 ["welcome"]` {
-		t.Fatalf("GET /me: %d %s", rec.Code, body)
-	}
-	cookies = rec.Result().Cookies() // the flash was read: a new cookie without it
-	if body := serve(r, "GET", "/me", cookies).Body.String(); body != `true alice 1 []` {
+	if _, body := cl.Do("GET", "/me"); body != `true alice 1 []` {
 		t.Fatalf("GET /me after reading the flash: %s", body)
 	}
-	rec = serve(r, "POST", "/logout", cookies)
-	if cs := rec.Result().Cookies(); len(cs) != 1 || cs[0].MaxAge >= 0 {
-		t.Fatalf("POST /logout: Set-Cookie %q", rec.Header().Values("Set-Cookie"))
+	if resp, _ := cl.Do("POST", "/logout"); len(resp.Cookies()) != 1 || resp.Cookies()[0].MaxAge >= 0 {
+		t.Fatalf("POST /logout: Set-Cookie %q", resp.Header.Values("Set-Cookie"))
 	}
-	if body := serve(r, "GET", "/me", nil).Body.String(); body != `false  0 []` {
+	if _, body := cl.Do("GET", "/me"); body != `false  0 []` {
 		t.Fatalf("GET /me without a session: %s", body)
 	}
 }
@@ -226,9 +178,10 @@ func TestHelpersWithoutMiddleware(t *testing.T) {
 	r := http.NewServeMux()
 	r.Handle("/early/", late)
 	r.Handle("/other/", wrong)
+	cl := sealedtest.NewClient(t, r)
 	for op := range helpers {
 		for _, path := range []string{"/early/" + op, "/other/" + op} {
-			serve(r, "GET", path, nil)
+			cl.Do("GET", path)
 			msg := got[path]
 			for _, want := range []string{"sealedgin." + op + ":", "c.Request.Context()", "sealedgin.Middleware(m)", "r.Use"} {
 				if !strings.Contains(msg, want) {
@@ -243,9 +196,9 @@ func TestHelpersWithoutMiddleware(t *testing.T) {
 // handler hands to a goroutine: the copy keeps the request and its session.
 func TestHelpersInCopy(t *testing.T) {
 	m := newManager(t)
-	cookies := login(t, m, "alice")
 	r := gin.New()
 	r.Use(sealedgin.Middleware(m))
+	r.POST("/login", func(c *gin.Context) { sealedgin.Put(c, m, session{Name: "alice"}) })
 	r.GET("/", func(c *gin.Context) {
 		cp := c.Copy()
 		done := make(chan string)
@@ -255,7 +208,9 @@ func TestHelpersInCopy(t *testing.T) {
 		}()
 		c.String(http.StatusOK, <-done)
 	})
-	if body := serve(r, "GET", "/", cookies).Body.String(); body != "alice" {
+	cl := sealedtest.NewClient(t, r)
+	cl.Do("POST", "/login")
+	if _, body := cl.Do("GET", "/"); body != "alice" {
 		t.Fatalf("sealedgin.Get(c.Copy(), m): %q", body)
 	}
 }

@@ -4,15 +4,14 @@ import (
 	"bufio"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"strconv"
 	"testing"
 
 	"github.com/gin-gonic/gin"
 	"github.com/sealedcookie/sealed"
 	sealedgin "github.com/sealedcookie/sealed/adapters/gin"
+	"github.com/sealedcookie/sealed/sealedtest"
 )
 
 type session struct {
@@ -24,19 +23,7 @@ func init() { gin.SetMode(gin.TestMode) }
 
 func newManager(t *testing.T) *sealed.Manager[session] {
 	t.Helper()
-	key, err := sealed.GenerateKey("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := sealed.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := sealed.New(ring, sealed.JSON[session](), sealed.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return sealedtest.NewManager(t, sealed.JSON[session](), sealed.Options{})
 }
 
 // newEngine is the application. streamed, if not nil, holds /stream after
@@ -79,69 +66,30 @@ func newEngine(m *sealed.Manager[session], streamed chan struct{}) *gin.Engine {
 	return r
 }
 
-type client struct {
-	t    *testing.T
-	base string
-	http *http.Client
-}
-
-func newClient(t *testing.T, base string) *client {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &client{t, base, &http.Client{Jar: jar}}
-}
-
-func (c *client) do(method, path string) (int, string) {
-	c.t.Helper()
-	req, err := http.NewRequest(method, c.base+path, nil)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
-}
-
-func (c *client) cookies() []*http.Cookie {
-	u, _ := url.Parse(c.base)
-	return c.http.Jar.Cookies(u)
-}
-
 func TestSessionLifecycle(t *testing.T) {
-	srv := httptest.NewServer(newEngine(newManager(t), nil))
-	defer srv.Close()
-	c := newClient(t, srv.URL)
+	c := sealedtest.NewClient(t, newEngine(newManager(t), nil))
 
-	if code, _ := c.do("GET", "/me"); code != http.StatusUnauthorized {
-		t.Fatalf("GET /me without a session: %d, want 401", code)
+	if resp, _ := c.Do("GET", "/me"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET /me without a session: %d, want 401", resp.StatusCode)
 	}
-	if code, _ := c.do("POST", "/login/alice"); code != http.StatusNoContent || len(c.cookies()) != 1 {
-		t.Fatalf("POST /login/alice: %d, cookies %v", code, c.cookies()) // create
+	if resp, _ := c.Do("POST", "/login/alice"); resp.StatusCode != http.StatusNoContent || len(c.Cookies()) != 1 {
+		t.Fatalf("POST /login/alice: %d, cookies %v", resp.StatusCode, c.Cookies()) // create
 	}
-	if code, body := c.do("GET", "/me"); code != http.StatusOK || body != `{"name":"alice","count":0}` {
-		t.Fatalf("GET /me: %d %s", code, body) // read
+	if resp, body := c.Do("GET", "/me"); resp.StatusCode != http.StatusOK || body != `{"name":"alice","count":0}` {
+		t.Fatalf("GET /me: %d %s", resp.StatusCode, body) // read
 	}
-	c.do("POST", "/count") // update
-	if code, body := c.do("POST", "/count"); code != http.StatusCreated || body != "alice 2" {
-		t.Fatalf("POST /count: %d %q, want 201 \"alice 2\"", code, body)
+	c.Do("POST", "/count") // update
+	if resp, body := c.Do("POST", "/count"); resp.StatusCode != http.StatusCreated || body != "alice 2" {
+		t.Fatalf("POST /count: %d %q, want 201 \"alice 2\"", resp.StatusCode, body)
 	}
-	if _, body := c.do("GET", "/me"); body != `{"name":"alice","count":2}` {
+	if _, body := c.Do("GET", "/me"); body != `{"name":"alice","count":2}` {
 		t.Fatalf("GET /me after two counts: %s", body)
 	}
-	if code, _ := c.do("POST", "/logout"); code != http.StatusOK || len(c.cookies()) != 0 {
-		t.Fatalf("POST /logout: %d, cookies left %v", code, c.cookies()) // destroy
+	if resp, _ := c.Do("POST", "/logout"); resp.StatusCode != http.StatusOK || len(c.Cookies()) != 0 {
+		t.Fatalf("POST /logout: %d, cookies left %v", resp.StatusCode, c.Cookies()) // destroy
 	}
-	if code, _ := c.do("GET", "/me"); code != http.StatusUnauthorized {
-		t.Fatalf("GET /me after logout: %d, want 401", code)
+	if resp, _ := c.Do("GET", "/me"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET /me after logout: %d, want 401", resp.StatusCode)
 	}
 }
 
@@ -168,15 +116,10 @@ func TestStreaming(t *testing.T) {
 	if rest, _ := io.ReadAll(br); string(rest) != "line 2\n" {
 		t.Fatalf("rest of the stream: %q", rest)
 	}
-	req, _ := http.NewRequest("GET", srv.URL+"/me", nil)
-	req.AddCookie(cookies[0])
-	resp2, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp2.Body.Close()
-	if b, _ := io.ReadAll(resp2.Body); string(b) != `{"name":"streamer","count":0}` {
-		t.Fatalf("GET /me with the streamed cookie: %d %s", resp2.StatusCode, b)
+	c := sealedtest.NewServerClient(t, srv)
+	c.SetCookie(cookies[0])
+	if resp, body := c.Do("GET", "/me"); body != `{"name":"streamer","count":0}` {
+		t.Fatalf("GET /me with the streamed cookie: %d %s", resp.StatusCode, body)
 	}
 }
 
@@ -184,9 +127,7 @@ func TestRequireWithoutMiddleware(t *testing.T) {
 	m := newManager(t)
 	r := gin.New()
 	r.GET("/", sealedgin.Require(m), func(c *gin.Context) { c.String(http.StatusOK, "in") })
-	rec := httptest.NewRecorder()
-	r.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	if rec.Code != http.StatusUnauthorized {
-		t.Fatalf("status %d, want 401", rec.Code)
+	if resp, _ := sealedtest.NewClient(t, r).Do("GET", "/"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("status %d, want 401", resp.StatusCode)
 	}
 }
