@@ -2,106 +2,46 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/sealedtest"
 )
 
-// testKeys returns a fresh key ring.
-func testKeys(t *testing.T) *sealed.KeyRing {
+// newBrowser returns a browser for a fresh instance of the application.
+func newBrowser(t *testing.T) *sealedtest.Client {
 	t.Helper()
-	key, err := sealed.GenerateKey("test")
+	h, err := newServer(sealedtest.NewKeyRing(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ring, err := sealed.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ring
-}
-
-// browser is an HTTP client with its own cookie jar, like one browser.
-type browser struct {
-	t      *testing.T
-	srv    *httptest.Server
-	client *http.Client
-}
-
-func newBrowser(t *testing.T, srv *httptest.Server) *browser {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &browser{t: t, srv: srv, client: &http.Client{Jar: jar}}
-}
-
-// do sends a request and returns the status and the body.
-func (b *browser) do(method, path string) (int, string) {
-	b.t.Helper()
-	req, err := http.NewRequest(method, b.srv.URL+path, nil)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	resp, err := b.client.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return resp.StatusCode, string(body)
-}
-
-// cookie returns the value of the session cookie in the jar, or "".
-func (b *browser) cookie() string {
-	u, _ := url.Parse(b.srv.URL)
-	for _, c := range b.client.Jar.Cookies(u) {
-		if c.Name == "session" {
-			return c.Value
-		}
-	}
-	return ""
-}
-
-func newTestServer(t *testing.T) *httptest.Server {
-	h, err := newServer(testKeys(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv
+	return sealedtest.NewClient(t, h)
 }
 
 func TestFlows(t *testing.T) {
-	srv := newTestServer(t)
-	b := newBrowser(t, srv)
+	h, err := newServer(sealedtest.NewKeyRing(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := sealedtest.NewClient(t, h)
 
-	if code, _ := b.do("GET", "/whoami"); code != http.StatusUnauthorized {
-		t.Fatalf("whoami without a session: status %d, want 401", code)
+	if resp, _ := b.Do("GET", "/whoami"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("whoami without a session: status %d, want 401", resp.StatusCode)
 	}
-	if code, body := b.do("POST", "/create_session/alice"); code != http.StatusOK || !strings.Contains(body, `"created":"alice"`) {
-		t.Fatalf("create_session: %d %s", code, body)
+	if resp, body := b.Do("POST", "/create_session/alice"); resp.StatusCode != http.StatusOK || !strings.Contains(body, `"created":"alice"`) {
+		t.Fatalf("create_session: %d %s", resp.StatusCode, body)
 	}
-	cookie := b.cookie()
+	cookie := b.Cookies()["session"]
 	if cookie == "" {
 		t.Fatal("create_session set no session cookie")
 	}
 	if strings.Contains(cookie, "alice") {
 		t.Fatalf("the cookie shows the session in clear: %q", cookie)
 	}
-	code, body := b.do("GET", "/whoami")
-	if code != http.StatusOK {
-		t.Fatalf("whoami with a session: status %d, want 200", code)
+	resp, body := b.Do("GET", "/whoami")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("whoami with a session: status %d, want 200", resp.StatusCode)
 	}
 	var s Session
 	if err := json.Unmarshal([]byte(body), &s); err != nil || s.Name != "alice" {
@@ -109,37 +49,36 @@ func TestFlows(t *testing.T) {
 	}
 
 	// Another browser has its own session, or none.
-	other := newBrowser(t, srv)
-	if code, _ := other.do("GET", "/whoami"); code != http.StatusUnauthorized {
-		t.Fatalf("whoami from another browser: status %d, want 401", code)
+	other := sealedtest.NewClient(t, h)
+	if resp, _ := other.Do("GET", "/whoami"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("whoami from another browser: status %d, want 401", resp.StatusCode)
 	}
-	other.do("POST", "/create_session/bob")
-	if _, body := other.do("GET", "/whoami"); !strings.Contains(body, `"name":"bob"`) {
+	other.Do("POST", "/create_session/bob")
+	if _, body := other.Do("GET", "/whoami"); !strings.Contains(body, `"name":"bob"`) {
 		t.Fatalf("whoami as bob: %s", body)
 	}
-	if _, body := b.do("GET", "/whoami"); !strings.Contains(body, `"name":"alice"`) {
+	if _, body := b.Do("GET", "/whoami"); !strings.Contains(body, `"name":"alice"`) {
 		t.Fatalf("alice's session changed after bob's login: %s", body)
 	}
 
-	if code, body := b.do("POST", "/delete_session"); code != http.StatusOK || !strings.Contains(body, `"deleted":true`) {
-		t.Fatalf("delete_session: %d %s", code, body)
+	if resp, body := b.Do("POST", "/delete_session"); resp.StatusCode != http.StatusOK || !strings.Contains(body, `"deleted":true`) {
+		t.Fatalf("delete_session: %d %s", resp.StatusCode, body)
 	}
-	if c := b.cookie(); c != "" {
+	if c, ok := b.Cookies()["session"]; ok {
 		t.Fatalf("the session cookie survived delete_session: %q", c)
 	}
-	if code, _ := b.do("GET", "/whoami"); code != http.StatusUnauthorized {
-		t.Fatalf("whoami after delete_session: status %d, want 401", code)
+	if resp, _ := b.Do("GET", "/whoami"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("whoami after delete_session: status %d, want 401", resp.StatusCode)
 	}
-	if _, body := b.do("POST", "/delete_session"); !strings.Contains(body, `"deleted":false`) {
+	if _, body := b.Do("POST", "/delete_session"); !strings.Contains(body, `"deleted":false`) {
 		t.Fatalf("second delete_session: %s", body)
 	}
 }
 
 func TestTamperedCookieIsNoSession(t *testing.T) {
-	srv := newTestServer(t)
-	b := newBrowser(t, srv)
-	b.do("POST", "/create_session/alice")
-	v := []byte(b.cookie())
+	b := newBrowser(t)
+	b.Do("POST", "/create_session/alice")
+	v := []byte(b.Cookies()["session"])
 	if len(v) < 10 {
 		t.Fatalf("session cookie %q", v)
 	}
@@ -149,35 +88,19 @@ func TestTamperedCookieIsNoSession(t *testing.T) {
 	} else {
 		v[len(v)/2] = 'A'
 	}
-	req, _ := http.NewRequest("GET", srv.URL+"/whoami", nil)
-	req.AddCookie(&http.Cookie{Name: "session", Value: string(v)})
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	b.SetCookie(&http.Cookie{Name: "session", Value: string(v)})
+	resp, _ := b.Do("GET", "/whoami")
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("whoami with a tampered cookie: status %d, want 401", resp.StatusCode)
 	}
 	// The bad cookie is cleared.
-	cleared := false
-	for _, c := range resp.Cookies() {
-		if c.Name == "session" && c.MaxAge < 0 {
-			cleared = true
-		}
-	}
-	if !cleared {
-		t.Fatalf("the tampered cookie was not expired: %q", resp.Header.Values("Set-Cookie"))
+	if c, ok := b.Cookies()["session"]; ok {
+		t.Fatalf("the tampered cookie was not expired: %q (Set-Cookie %q)", c, resp.Header.Values("Set-Cookie"))
 	}
 }
 
 func TestCookieAttributes(t *testing.T) {
-	srv := newTestServer(t)
-	resp, err := http.Post(srv.URL+"/create_session/alice", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ := newBrowser(t).Do("POST", "/create_session/alice")
 	cookies := resp.Cookies()
 	if len(cookies) != 1 {
 		t.Fatalf("got %d cookies, want 1: %q", len(cookies), resp.Header.Values("Set-Cookie"))

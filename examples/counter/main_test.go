@@ -4,27 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"sync"
 	"testing"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/sealedtest"
 )
 
-func testKeys(t *testing.T, id string) *sealed.KeyRing {
-	t.Helper()
-	key, err := sealed.GenerateKey(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := sealed.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ring
-}
-
+// newTestServer serves the application, sealing with keys, until the test
+// ends.
 func newTestServer(t *testing.T, keys sealed.KeySource) *httptest.Server {
 	t.Helper()
 	h, err := newServer(keys)
@@ -36,42 +24,21 @@ func newTestServer(t *testing.T, keys sealed.KeySource) *httptest.Server {
 	return srv
 }
 
-func newClient(t *testing.T) *http.Client {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &http.Client{Jar: jar}
-}
-
-// count requests /session_test and returns the counter.
-func count(t *testing.T, c *http.Client, base string) int {
+// count requests /session_test from target, a server's URL, and returns
+// the counter.
+func count(t *testing.T, c *sealedtest.Client, target string) int {
 	t.Helper()
-	n, err := tryCount(c, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-// tryCount is count for goroutines other than the test's.
-func tryCount(c *http.Client, base string) (int, error) {
-	resp, err := c.Get(base + "/session_test")
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("status %d", resp.StatusCode)
-	}
+	resp, body := c.Do("GET", target+"/session_test")
 	var s Session
-	err = json.NewDecoder(resp.Body).Decode(&s)
-	return s.TestCounter, err
+	if err := json.Unmarshal([]byte(body), &s); resp.StatusCode != http.StatusOK || err != nil {
+		t.Fatalf("GET %s/session_test: %d %s", target, resp.StatusCode, body)
+	}
+	return s.TestCounter
 }
 
 func TestCounterPerSession(t *testing.T) {
-	srv := newTestServer(t, testKeys(t, "k1"))
-	alice, bob := newClient(t), newClient(t)
+	srv := newTestServer(t, sealedtest.NewKeyRing(t))
+	alice, bob := sealedtest.NewServerClient(t, srv), sealedtest.NewServerClient(t, srv)
 	for want := 1; want <= 5; want++ {
 		if got := count(t, alice, srv.URL); got != want {
 			t.Fatalf("alice's request %d: counter %d", want, got)
@@ -88,7 +55,7 @@ func TestCounterPerSession(t *testing.T) {
 	}
 	// Without cookies every request starts at 1.
 	for range 3 {
-		if got := count(t, http.DefaultClient, srv.URL); got != 1 {
+		if got := count(t, sealedtest.NewServerClient(t, srv), srv.URL); got != 1 {
 			t.Fatalf("cookieless request: counter %d, want 1", got)
 		}
 	}
@@ -97,13 +64,13 @@ func TestCounterPerSession(t *testing.T) {
 // TestStatelessAcrossInstances shows that any instance with the keys can
 // continue a session, and an instance with other keys starts a new one.
 func TestStatelessAcrossInstances(t *testing.T) {
-	keys := testKeys(t, "shared")
+	keys := sealedtest.NewKeyRing(t, "shared")
 	a, b := newTestServer(t, keys), newTestServer(t, keys)
-	other := newTestServer(t, testKeys(t, "other"))
-	c := newClient(t)
+	other := newTestServer(t, sealedtest.NewKeyRing(t, "other"))
+	c := sealedtest.NewServerClient(t, a)
 	count(t, c, a.URL)
 	count(t, c, a.URL)
-	// The jar sends the 127.0.0.1 cookie to every port: the second
+	// The Client sends the 127.0.0.1 cookie to every port: the second
 	// instance opens it and continues the count.
 	if got := count(t, c, b.URL); got != 3 {
 		t.Fatalf("second instance: counter %d, want 3", got)
@@ -121,18 +88,16 @@ func TestStatelessAcrossInstances(t *testing.T) {
 
 // TestConcurrentBrowsers checks that sessions of parallel clients do not mix.
 func TestConcurrentBrowsers(t *testing.T) {
-	srv := newTestServer(t, testKeys(t, "k1"))
-	var wg sync.WaitGroup
-	for range 8 {
-		c := newClient(t)
-		wg.Go(func() {
+	srv := newTestServer(t, sealedtest.NewKeyRing(t))
+	for i := range 8 {
+		t.Run(fmt.Sprint("browser ", i), func(t *testing.T) {
+			t.Parallel()
+			c := sealedtest.NewServerClient(t, srv)
 			for want := 1; want <= 10; want++ {
-				if got, err := tryCount(c, srv.URL); err != nil || got != want {
-					t.Errorf("request %d: counter %d (%v), want %d", want, got, err, want)
-					return
+				if got := count(t, c, srv.URL); got != want {
+					t.Fatalf("request %d: counter %d", want, got)
 				}
 			}
 		})
 	}
-	wg.Wait()
 }

@@ -1,109 +1,47 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/sealedtest"
 )
 
 const password = "correct horse battery staple"
 
-// clock is a settable clock for Options.Now.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// newTestServer serves the application with a 1 h lifetime, a 10 min idle
-// timeout and a test clock. errs collects what the Manager reports.
-func newTestServer(t *testing.T) (*httptest.Server, *clock, *errorLog) {
+// newTestServer returns the application with a 1 h lifetime, a 10 min
+// idle timeout and a test clock, and what its Manager reports to OnError.
+func newTestServer(t *testing.T) (http.Handler, *sealedtest.Clock, *sealedtest.ErrorLog) {
 	t.Helper()
-	key, err := sealed.GenerateKey("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := sealed.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := &clock{now: time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)}
-	errs := &errorLog{}
-	h, err := newServer(ring, sealed.Options{
+	clk := sealedtest.NewClock(time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC))
+	errs := &sealedtest.ErrorLog{}
+	h, err := newServer(sealedtest.NewKeyRing(t), sealed.Options{
 		Lifetime:    time.Hour,
 		IdleTimeout: 10 * time.Minute,
 		Now:         clk.Now,
-		OnError:     errs.add,
+		OnError:     errs.OnError,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv, clk, errs
+	return h, clk, errs
 }
 
-// errorLog records the errors the Manager reports.
-type errorLog struct {
-	mu   sync.Mutex
-	errs []error
-}
-
-func (l *errorLog) add(_ context.Context, err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.errs = append(l.errs, err)
-}
-
-func (l *errorLog) has(target error) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, err := range l.errs {
-		if errors.Is(err, target) {
-			return true
-		}
-	}
-	return false
-}
-
-// browser is one browser: a cookie jar, and redirects left to the test.
+// browser is one browser; redirects are left to the test.
 type browser struct {
-	t      *testing.T
-	base   string
-	client *http.Client
+	*sealedtest.Client
+	t *testing.T
 }
 
-func newBrowser(t *testing.T, srv *httptest.Server) *browser {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &browser{t: t, base: srv.URL, client: &http.Client{
-		Jar:           jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+func newBrowser(t *testing.T, h http.Handler) *browser {
+	return &browser{sealedtest.NewClient(t, h), t}
 }
 
 // response is what a request returned.
@@ -113,37 +51,18 @@ type response struct {
 	body     string
 }
 
-func (b *browser) send(req *http.Request) response {
-	b.t.Helper()
-	resp, err := b.client.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return response{resp.StatusCode, resp.Header.Get("Location"), string(body)}
-}
-
 func (b *browser) get(path string) response {
 	b.t.Helper()
-	req, err := http.NewRequest("GET", b.base+path, nil)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return b.send(req)
+	resp, body := b.Do("GET", path)
+	return response{resp.StatusCode, resp.Header.Get("Location"), body}
 }
 
 func (b *browser) post(path string, form url.Values) response {
 	b.t.Helper()
-	req, err := http.NewRequest("POST", b.base+path, strings.NewReader(form.Encode()))
-	if err != nil {
-		b.t.Fatal(err)
-	}
+	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.send(req)
+	resp, body := b.Send(req)
+	return response{resp.StatusCode, resp.Header.Get("Location"), body}
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -190,8 +109,8 @@ func (b *browser) signedIn() bool {
 }
 
 func TestLoginLogout(t *testing.T) {
-	srv, _, _ := newTestServer(t)
-	b := newBrowser(t, srv)
+	h, _, _ := newTestServer(t)
+	b := newBrowser(t, h)
 
 	if b.signedIn() {
 		t.Fatal("signed in before login")
@@ -247,8 +166,8 @@ func TestLoginLogout(t *testing.T) {
 }
 
 func TestCSRF(t *testing.T) {
-	srv, _, _ := newTestServer(t)
-	alice, mallory := newBrowser(t, srv), newBrowser(t, srv)
+	h, _, _ := newTestServer(t)
+	alice, mallory := newBrowser(t, h), newBrowser(t, h)
 	aliceToken := token(t, alice.get("/login"))
 	malloryToken := token(t, mallory.get("/login"))
 	if aliceToken == malloryToken {
@@ -273,7 +192,7 @@ func TestCSRF(t *testing.T) {
 	}
 	// A POST without any session (a cross-site form: SameSite=Lax keeps the
 	// browser from sending the cookie) is refused even with a token.
-	stranger := newBrowser(t, srv)
+	stranger := newBrowser(t, h)
 	if r := stranger.post("/login", creds(aliceToken)); r.code != http.StatusForbidden {
 		t.Errorf("token without its session: %d, want 403", r.code)
 	}
@@ -289,12 +208,8 @@ func TestCSRF(t *testing.T) {
 }
 
 func TestCookieIsLaxAndHttpOnly(t *testing.T) {
-	srv, _, _ := newTestServer(t)
-	resp, err := http.Get(srv.URL + "/login")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	h, _, _ := newTestServer(t)
+	resp, _ := sealedtest.NewClient(t, h).Do("GET", "/login")
 	cookies := resp.Cookies()
 	if len(cookies) != 1 {
 		t.Fatalf("Set-Cookie: %q", resp.Header.Values("Set-Cookie"))
@@ -310,26 +225,26 @@ func TestCookieIsLaxAndHttpOnly(t *testing.T) {
 // TestIdleTimeout: a session ends after 10 minutes without a request, but
 // requests keep it alive.
 func TestIdleTimeout(t *testing.T) {
-	srv, clk, errs := newTestServer(t)
-	b := newBrowser(t, srv)
+	h, clk, errs := newTestServer(t)
+	b := newBrowser(t, h)
 	b.signIn("alice", password)
 	// A request every 6 minutes for half an hour: each one slides the
 	// 10-minute window (it is re-sealed once 5 minutes have passed).
 	for range 5 {
-		clk.advance(6 * time.Minute)
+		clk.Add(6 * time.Minute)
 		if !b.signedIn() {
 			t.Fatalf("signed out while active, at %s", clk.Now().Format("15:04"))
 		}
 	}
-	clk.advance(9*time.Minute + 59*time.Second)
+	clk.Add(9*time.Minute + 59*time.Second)
 	if !b.signedIn() {
 		t.Fatal("signed out before the idle timeout")
 	}
-	clk.advance(10 * time.Minute)
+	clk.Add(10 * time.Minute)
 	if b.signedIn() {
 		t.Fatal("still signed in after 10 idle minutes")
 	}
-	if !errs.has(sealed.ErrExpired) {
+	if !errors.Is(errors.Join(errs.Take()...), sealed.ErrExpired) {
 		t.Fatal("the expired session was not reported as ErrExpired")
 	}
 }
@@ -338,11 +253,11 @@ func TestIdleTimeout(t *testing.T) {
 // it is, and the hour starts at login (Renew), not when the anonymous
 // session began.
 func TestAbsoluteLifetime(t *testing.T) {
-	srv, clk, _ := newTestServer(t)
-	b := newBrowser(t, srv)
+	h, clk, _ := newTestServer(t)
+	b := newBrowser(t, h)
 	first := token(t, b.get("/login")) // the anonymous session starts at 09:00
 	for range 10 {                     // stays active until 09:50
-		clk.advance(5 * time.Minute)
+		clk.Add(5 * time.Minute)
 		if got := token(t, b.get("/login")); got != first {
 			t.Fatalf("the anonymous session was lost at %s", clk.Now().Format("15:04"))
 		}
@@ -350,12 +265,12 @@ func TestAbsoluteLifetime(t *testing.T) {
 	b.signIn("alice", password) // 09:50: Renew starts a new hour
 	loggedIn := clk.Now()
 	for clk.Now().Sub(loggedIn) < 55*time.Minute {
-		clk.advance(5 * time.Minute)
+		clk.Add(5 * time.Minute)
 		if !b.signedIn() {
 			t.Fatalf("signed out %v after login, before the lifetime ended", clk.Now().Sub(loggedIn))
 		}
 	}
-	clk.advance(5 * time.Minute) // 1 h after login, active all along
+	clk.Add(5 * time.Minute) // 1 h after login, active all along
 	if b.signedIn() {
 		t.Fatalf("still signed in %v after login, past the 1 h lifetime", clk.Now().Sub(loggedIn))
 	}
