@@ -6,14 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
+	"maps"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
-	"net/url"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,72 +17,39 @@ import (
 	"time"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/sealedtest"
 )
 
+// demoTestRing returns a fresh ring with one key, "demo-test".
 func demoTestRing(t *testing.T) *sealed.KeyRing {
 	t.Helper()
-	k, err := sealed.NewKey("demo-test", bytes.Repeat([]byte{7}, sealed.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := sealed.NewKeyRing(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return sealedtest.NewKeyRing(t, "demo-test")
 }
 
-// The demo's flows end to end over TLS with a cookie jar (the browser test
-// repeats them in Chromium).
+// The demo's flows end to end, with a client that keeps cookies like a
+// browser (the browser test repeats them in Chromium).
 func TestDemoFlows(t *testing.T) {
-	var errs []error
-	var mu sync.Mutex
-	h, err := newDemoHandler(demoTestRing(t), sealed.Options{OnError: func(_ context.Context, err error) {
-		mu.Lock()
-		errs = append(errs, err)
-		mu.Unlock()
-	}})
+	var errs sealedtest.ErrorLog
+	h, err := newDemoHandler(demoTestRing(t), sealed.Options{OnError: errs.OnError})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewTLSServer(h)
-	defer srv.Close()
-	cl := srv.Client()
-	jar, _ := cookiejar.New(nil)
-	cl.Jar = jar
+	c := sealedtest.NewClient(t, h)
 	call := func(method, path string, wantCode int) map[string]any {
 		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+path, nil)
-		resp, err := cl.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
+		resp, body := c.Do(method, path)
 		if resp.StatusCode != wantCode {
 			t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, body, wantCode)
 		}
 		var v map[string]any
-		json.Unmarshal(body, &v)
+		if err := json.Unmarshal([]byte(body), &v); err != nil && wantCode == http.StatusOK {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
 		return v
 	}
-	cookieNames := func() []string {
-		u, _ := url.Parse(srv.URL)
-		var names []string
-		for _, c := range jar.Cookies(u) {
-			names = append(names, c.Name)
-		}
-		sort.Strings(names)
-		return names
-	}
+	cookieNames := func() []string { return slices.Sorted(maps.Keys(c.Cookies())) }
 
-	resp, err := cl.Get(srv.URL + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(page), "<title>sealed demo</title>") {
+	if _, page := c.Do("GET", "/"); !strings.Contains(page, "<title>sealed demo</title>") {
 		t.Errorf("page: %.100s", page)
 	}
 	call("GET", "/whoami", 401)
@@ -123,7 +86,7 @@ func TestDemoFlows(t *testing.T) {
 		t.Errorf("cookies after delete: %q", got)
 	}
 	call("GET", "/whoami", 401)
-	if len(errs) != 0 {
+	if errs := errs.Take(); len(errs) != 0 {
 		t.Errorf("OnError: %v", errs)
 	}
 }
@@ -138,28 +101,16 @@ func TestDemoDefaultBigSessionFitsCookieHeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
 	var lastCookie []string // the Cookie header lines of the last request
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
+	c := sealedtest.NewClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		lastCookie = r.Header.Values("Cookie")
-		mu.Unlock()
 		h.ServeHTTP(w, r)
 	}))
-	defer srv.Close()
-	cl := srv.Client()
-	jar, _ := cookiejar.New(nil)
-	cl.Jar = jar
 	call := func(method, path string) (int, map[string]any) {
 		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+path, nil)
-		resp, err := cl.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
+		resp, body := c.Do(method, path)
 		var v map[string]any
-		json.NewDecoder(resp.Body).Decode(&v)
+		json.Unmarshal([]byte(body), &v)
 		return resp.StatusCode, v
 	}
 	// cookieLine stores a session of n bytes, as large as the demo's other
@@ -176,21 +127,13 @@ func TestDemoDefaultBigSessionFitsCookieHeader(t *testing.T) {
 		if code, v := call("GET", "/big"); code != 200 || v["len"] != float64(n) {
 			t.Fatalf("GET /big after storing %d bytes: %d %v (session lost)", n, code, v)
 		}
-		mu.Lock()
-		defer mu.Unlock()
 		if len(lastCookie) != 1 {
 			t.Fatalf("%d Cookie header lines, want 1", len(lastCookie))
 		}
 		return len("Cookie: ") + len(lastCookie[0]) + len("\r\n"), strings.Count(lastCookie[0], "; ") + 1
 	}
 
-	resp, err := cl.Get(srv.URL + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	page := string(raw)
+	_, page := c.Do("GET", "/")
 	number := func(re string) int {
 		t.Helper()
 		m := regexp.MustCompile(re).FindStringSubmatch(page)
@@ -238,13 +181,8 @@ func TestDemoDefaultBigSessionFitsCookieHeader(t *testing.T) {
 	}
 	// Measuring the limits left no trace in the counters.
 	var stats struct{ TooLarge int }
-	req, _ := http.NewRequest("GET", srv.URL+"/debug/sealed", nil)
-	if resp, err := cl.Do(req); err == nil {
-		json.NewDecoder(resp.Body).Decode(&stats)
-		resp.Body.Close()
-	}
-	if stats.TooLarge != 0 {
-		t.Errorf("Stats().TooLarge = %d after requests that all fit", stats.TooLarge)
+	if _, body := c.Do("GET", "/debug/sealed"); json.Unmarshal([]byte(body), &stats) != nil || stats.TooLarge != 0 {
+		t.Errorf("Stats().TooLarge = %d after requests that all fit (%s)", stats.TooLarge, body)
 	}
 }
 
