@@ -21,8 +21,10 @@
 // The middleware puts the session in the request's context,
 // c.Request.Context(), which is what the helpers read; code that holds only
 // a context.Context (a service layer, a template helper) takes
-// c.Request.Context() and uses the Manager's methods. A helper called on a
-// route the middleware did not run for panics with a message that says so.
+// c.Request.Context() and uses the Manager's methods. On a route the
+// middleware did not run for, the helpers behave as the Manager's methods
+// do without a session in the context: reads report none, and writes panic
+// with a message that names the cause.
 //
 // Do not pass the *gin.Context itself to the Manager (m.Get(c), m.Put(c,
 // v)). It compiles, since *gin.Context implements context.Context, but by
