@@ -1,11 +1,16 @@
 package sealed
 
-import "github.com/sealedcookie/sealed/internal/secret"
+import (
+	"github.com/sealedcookie/sealed/internal/ctxkey"
+	"github.com/sealedcookie/sealed/internal/secret"
+)
 
-// The module's other packages (jwks writes key files, jwe keys AES-GCM)
-// reach a key's secret through internal/secret, never an exported getter.
+// The module's other packages reach what the API does not export through
+// internal packages: a key's secret (jwks writes key files, jwe keys
+// AES-GCM), and a Manager's context key (the Fiber adapter).
 func init() {
 	secret.Install(func(key any) []byte { return key.(Key).secretBytes() })
+	ctxkey.Install(func(m any) any { return m.(interface{ contextKey() any }).contextKey() })
 }
 
 // secretBytes returns a copy of the key's 32-byte secret. Callers should

@@ -233,6 +233,10 @@ type contextKey struct{ name string }
 
 func (k *contextKey) String() string { return "sealed session " + k.name }
 
+// contextKey returns the key m's session is stored under in a context, for
+// internal/ctxkey.
+func (m *Manager[T]) contextKey() any { return m.key }
+
 // New returns a Manager that seals sessions of type T with keys (a *KeyRing,
 // or a KeySource that reloads rings) and encodes them with codec (nil means
 // JSON). It validates opts and returns an error for a bad cookie name, a

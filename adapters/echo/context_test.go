@@ -24,32 +24,33 @@ func TestEchoContextIsNotContext(t *testing.T) {
 	}
 }
 
-// TestHelpers uses every helper and checks that the changes reach
-// Set-Cookie, also when the handler returns an error.
-func TestHelpers(t *testing.T) {
+// TestSessionThroughRequestContext uses every Manager method through
+// c.Request().Context() and checks that the changes reach Set-Cookie, also
+// when the handler returns an error.
+func TestSessionThroughRequestContext(t *testing.T) {
 	m := newManager(t)
 	e := echo.New()
 	e.Use(sealedecho.Middleware(m))
 	e.POST("/login/:name", func(c *echo.Context) error {
-		sealedecho.Put(c, m, session{Name: c.Param("name")})
-		sealedecho.Renew(c, m)
-		sealedecho.Flash(c, m, "welcome")
+		m.Put(c.Request().Context(), session{Name: c.Param("name")})
+		m.Renew(c.Request().Context())
+		m.Flash(c.Request().Context(), "welcome")
 		return c.NoContent(http.StatusNoContent)
 	})
 	e.POST("/count", func(c *echo.Context) error {
-		sealedecho.Update(c, m, func(s *session) { s.Count++ })
+		m.Update(c.Request().Context(), func(s *session) { s.Count++ })
 		return errTeapot // the error handler's response carries the cookie
 	})
 	e.GET("/me", func(c *echo.Context) error {
-		s, ok := sealedecho.Get(c, m)
-		info, iok := sealedecho.Info(c, m)
+		s, ok := m.Get(c.Request().Context())
+		info, iok := m.Info(c.Request().Context())
 		if ok != iok || (ok && info.Deadline.IsZero()) {
 			return c.String(http.StatusInternalServerError, fmt.Sprintf("Get %v, Info %v %+v", ok, iok, info))
 		}
-		return c.String(http.StatusOK, fmt.Sprintf("%v %s %d %q", ok, s.Name, s.Count, sealedecho.Flashes(c, m)))
+		return c.String(http.StatusOK, fmt.Sprintf("%v %s %d %q", ok, s.Name, s.Count, m.Flashes(c.Request().Context())))
 	})
 	e.POST("/logout", func(c *echo.Context) error {
-		sealedecho.Destroy(c, m)
+		m.Destroy(c.Request().Context())
 		return c.String(http.StatusOK, "bye")
 	})
 
@@ -74,42 +75,28 @@ func TestHelpers(t *testing.T) {
 	}
 }
 
-// TestHelpersWithoutMiddleware checks that every helper panics, naming the
-// cause and the fix, when the middleware did not run for the route: here
-// because it was installed on another group only, or because the
-// middleware installed is another Manager's.
-func TestHelpersWithoutMiddleware(t *testing.T) {
-	m, other := newManager(t), newManager(t)
-	helpers := map[string]func(*echo.Context){
-		"Get":     func(c *echo.Context) { sealedecho.Get(c, m) },
-		"Info":    func(c *echo.Context) { sealedecho.Info(c, m) },
-		"Flashes": func(c *echo.Context) { sealedecho.Flashes(c, m) },
-		"Put":     func(c *echo.Context) { sealedecho.Put(c, m, session{}) },
-		"Update":  func(c *echo.Context) { sealedecho.Update(c, m, func(*session) {}) },
-		"Destroy": func(c *echo.Context) { sealedecho.Destroy(c, m) },
-		"Renew":   func(c *echo.Context) { sealedecho.Renew(c, m) },
-		"Flash":   func(c *echo.Context) { sealedecho.Flash(c, m, "hi") },
-	}
-	got := map[string]string{}
-	record := func(c *echo.Context) error {
-		defer func() { got[c.Request().URL.Path] = fmt.Sprint(recover()) }()
-		helpers[c.Param("op")](c)
-		return nil
-	}
+// On a route the middleware did not run for, a change panics with the
+// Manager's message, which names the cause.
+func TestWithoutMiddleware(t *testing.T) {
+	m := newManager(t)
 	e := echo.New()
-	e.Group("/app", sealedecho.Middleware(m)).GET("/:op", func(*echo.Context) error { return nil })
-	e.GET("/none/:op", record) // outside the group
-	e.GET("/other/:op", record, sealedecho.Middleware(other))
-	cl := sealedtest.NewClient(t, e)
-	for op := range helpers {
-		for _, path := range []string{"/none/" + op, "/other/" + op} {
-			cl.Do("GET", path)
-			msg := got[path]
-			for _, want := range []string{"sealedecho." + op + ":", "c.Request().Context()", "sealedecho.Middleware(m)", "e.Use"} {
-				if !strings.Contains(msg, want) {
-					t.Errorf("%s: panic %q does not mention %q", path, msg, want)
-				}
-			}
+	e.Group("/app", sealedecho.Middleware(m)).GET("/x", func(*echo.Context) error { return nil })
+	var got string
+	e.GET("/none", func(c *echo.Context) error { // outside the group
+		got = fmt.Sprint(catch(func() { m.Put(c.Request().Context(), session{}) }))
+		return nil
+	})
+	sealedtest.NewClient(t, e).Do("GET", "/none")
+	for _, want := range []string{"Manager.Put", "Manager.Handler", "c.Request().Context()"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("panic %q does not mention %q", got, want)
 		}
 	}
+}
+
+// catch runs f and returns what it panicked with.
+func catch(f func()) (v any) {
+	defer func() { v = recover() }()
+	f()
+	return nil
 }

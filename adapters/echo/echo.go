@@ -1,29 +1,26 @@
 // Package sealedecho connects sealed sessions to the Echo web framework,
 // version 5 (github.com/labstack/echo/v5).
 //
-// Install [Middleware] with e.Use or on a group, then reach the session with
-// this package's helpers, which take the *echo.Context: [Get], [Info],
-// [Put], [Update], [Destroy], [Renew], [Flash] and [Flashes].
+// Install [Middleware] with e.Use or on a group. It puts the session in the
+// request's context, so handlers pass c.Request().Context() to the
+// Manager's methods:
 //
 //	m, err := sealed.New(keys, sealed.JSON[Session](), sealed.Options{})
 //	e := echo.New()
 //	e.Use(sealedecho.Middleware(m))
 //	e.POST("/login/:name", func(c *echo.Context) error {
-//		sealedecho.Put(c, m, Session{Name: c.Param("name")})
-//		sealedecho.Renew(c, m)
+//		m.Put(c.Request().Context(), Session{Name: c.Param("name")})
+//		m.Renew(c.Request().Context())
 //		return c.NoContent(http.StatusNoContent)
 //	})
 //	e.GET("/me", func(c *echo.Context) error {
-//		s, _ := sealedecho.Get(c, m)
+//		s, _ := m.Get(c.Request().Context())
 //		return c.JSON(http.StatusOK, s)
 //	}, sealedecho.Require(m))
 //
-// The middleware puts the session in the request's context,
-// c.Request().Context(), which is what the helpers read; code that holds
-// only a context.Context takes c.Request().Context() and uses the Manager's
-// methods. In Echo v5, *echo.Context is not a context.Context, so passing
-// it to the Manager (m.Get(c)) does not compile. A helper called on a route
-// the middleware did not run for panics with a message that says so.
+// In Echo v5, *echo.Context is not a context.Context, so passing it to the
+// Manager (m.Get(c)) does not compile: Echo has no trap like Gin's, where
+// that compiles and finds nothing.
 //
 // The cookie is written into the response header at the first
 // WriteHeader, Write or Flush of c.Response(), like [sealed.Manager.Handler],

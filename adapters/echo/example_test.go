@@ -10,8 +10,8 @@ import (
 	sealedecho "github.com/sealedcookie/sealed/adapters/echo"
 )
 
-// The helpers take the *echo.Context and read the session from
-// c.Request().Context(), where the middleware put it.
+// Handlers reach the session through c.Request().Context(), where the
+// middleware put it.
 func Example() {
 	type Session struct{ Name string }
 	key, _ := sealed.GenerateKey("k1")
@@ -21,12 +21,12 @@ func Example() {
 	e := echo.New()
 	e.Use(sealedecho.Middleware(m))
 	e.POST("/login/:name", func(c *echo.Context) error {
-		sealedecho.Put(c, m, Session{Name: c.Param("name")})
-		sealedecho.Renew(c, m)
+		m.Put(c.Request().Context(), Session{Name: c.Param("name")})
+		m.Renew(c.Request().Context())
 		return c.NoContent(http.StatusNoContent)
 	})
 	e.GET("/me", func(c *echo.Context) error {
-		s, _ := sealedecho.Get(c, m)
+		s, _ := m.Get(c.Request().Context())
 		return c.String(http.StatusOK, "hello "+s.Name)
 	}, sealedecho.Require(m))
 

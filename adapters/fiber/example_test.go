@@ -10,8 +10,8 @@ import (
 	sealedfiber "github.com/sealedcookie/sealed/adapters/fiber"
 )
 
-// The helpers take the fiber.Ctx and read the session from c.Context(),
-// where the middleware put it.
+// Handlers pass the fiber.Ctx to the Manager: the middleware makes it carry
+// the session.
 func Example() {
 	type Session struct{ Name string }
 	key, _ := sealed.GenerateKey("k1")
@@ -21,12 +21,12 @@ func Example() {
 	app := fiber.New(fiber.Config{ReadBufferSize: 20 << 10})
 	app.Use(sealedfiber.Middleware(m)) // before the routes
 	app.Post("/login/:name", func(c fiber.Ctx) error {
-		sealedfiber.Put(c, m, Session{Name: c.Params("name")})
-		sealedfiber.Renew(c, m)
+		m.Put(c, Session{Name: c.Params("name")})
+		m.Renew(c)
 		return c.SendStatus(fiber.StatusNoContent)
 	})
 	app.Get("/me", sealedfiber.Require(m), func(c fiber.Ctx) error {
-		s, _ := sealedfiber.Get(c, m)
+		s, _ := m.Get(c)
 		return c.SendString("hello " + s.Name)
 	})
 

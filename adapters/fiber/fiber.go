@@ -2,20 +2,20 @@
 // version 3 (github.com/gofiber/fiber/v3), which runs on fasthttp rather
 // than net/http.
 //
-// Install [Middleware] with app.Use before the routes, then reach the
-// session with this package's helpers, which take the fiber.Ctx: [Get],
-// [Info], [Put], [Update], [Destroy], [Renew], [Flash] and [Flashes].
+// Install [Middleware] with app.Use before the routes. A fiber.Ctx is a
+// context.Context, and the middleware makes it carry the session, so
+// handlers pass c itself to the Manager's methods:
 //
 //	m, err := sealed.New(keys, sealed.JSON[Session](), sealed.Options{})
 //	app := fiber.New(fiber.Config{ReadBufferSize: 20 << 10})
 //	app.Use(sealedfiber.Middleware(m)) // before the routes: Fiber runs handlers in the order they were added
 //	app.Post("/login/:name", func(c fiber.Ctx) error {
-//		sealedfiber.Put(c, m, Session{Name: c.Params("name")})
-//		sealedfiber.Renew(c, m)
+//		m.Put(c, Session{Name: c.Params("name")})
+//		m.Renew(c)
 //		return c.SendStatus(fiber.StatusNoContent)
 //	})
 //	app.Get("/me", sealedfiber.Require(m), func(c fiber.Ctx) error {
-//		s, _ := sealedfiber.Get(c, m)
+//		s, _ := m.Get(c)
 //		return c.JSON(s)
 //	})
 //
@@ -24,17 +24,12 @@
 // http.Header for [sealed.Manager.LoadHeader], stores the session's
 // context with c.SetContext, runs the rest of the chain, and adds the
 // Set-Cookie lines from [sealed.Manager.SaveHeader] to the fasthttp
-// response. The helpers read the session from c.Context(); code that holds
-// only a context.Context takes c.Context() and uses the Manager's methods.
-// A helper called from a handler the middleware did not run before panics
-// with a message that says so.
-//
-// A fiber.Ctx is itself a context.Context, so m.Get(c) compiles too; but
-// its Value answers from c.Locals, not from c.Context(). The middleware
-// therefore also stores the session in c.Locals under the Manager's key, so
-// that the Manager's methods given the fiber.Ctx find it as well. Outside
+// response. A fiber.Ctx's Value answers from c.Locals, not from
+// c.Context(), so the middleware also stores the session in c.Locals under
+// the Manager's key: both m.Get(c) and m.Get(c.Context()) find it. Outside
 // the handler (a goroutine, a c.SendStreamWriter callback) use a
-// c.Context() taken in the handler: Fiber reuses c once the handler returns.
+// c.Context() taken in the handler: Fiber reuses c once the handler
+// returns.
 //
 // fasthttp refuses requests whose headers exceed Config.ReadBufferSize,
 // 4096 bytes by default, with 431 Request Header Fields Too Large. That
@@ -57,20 +52,21 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/internal/ctxkey"
 )
 
 // Middleware returns Fiber middleware that makes m's session available to
-// the next handlers through c.Context(), where the helpers ([Get], [Put]
-// and the others) find it, and through c itself (in c.Locals, under the
-// Manager's own key), and, if the session changed, adds its Set-Cookie
-// lines (and Vary: Cookie and a Cache-Control directive that keeps shared
-// caches from storing them) to the response.
+// the next handlers through c itself (in c.Locals, under the Manager's own
+// key) and c.Context(), and, if the session changed, adds its Set-Cookie
+// lines (and a Cache-Control directive that keeps shared caches from
+// storing them) to the response, with Vary: Cookie when the session was
+// read.
 //
 // If the session cannot be saved (for example sealed.ErrTooLarge: the
 // client keeps its previous cookie), the middleware returns the error,
 // joined with the handler's, for the app's ErrorHandler (by default a 500).
 func Middleware[T any](m *sealed.Manager[T]) fiber.Handler {
-	key := sessionKey(m)
+	key := ctxkey.Of(m)
 	return func(c fiber.Ctx) error {
 		// One Cookie line with every cookie of the request: fasthttp has
 		// already parsed them, and the buffers it parsed into are reused
@@ -90,14 +86,14 @@ func Middleware[T any](m *sealed.Manager[T]) fiber.Handler {
 		}
 		ctx := m.LoadHeader(c.Context(), in)
 		c.SetContext(ctx)
-		if key != nil {
-			// c's own Value answers from c.Locals, not c.Context(): store
-			// the session there too, so that m.Get(c) finds it.
-			c.Locals(key, ctx)
-		}
+		// c's own Value answers from c.Locals, not c.Context(): store the
+		// session there too, so that m.Get(c) finds it.
+		c.Locals(key, ctx)
 
 		err := c.Next()
 
+		// SaveHeader adds Set-Cookie lines and edits Vary and
+		// Cache-Control: give it the response's, then copy them back.
 		resp := &c.Response().Header
 		out := http.Header{}
 		for _, name := range []string{"Vary", "Cache-Control"} {
@@ -107,9 +103,6 @@ func Middleware[T any](m *sealed.Manager[T]) fiber.Handler {
 		}
 		if serr := m.SaveHeader(ctx, out); serr != nil {
 			return errors.Join(err, serr)
-		}
-		if len(out["Set-Cookie"]) == 0 {
-			return err
 		}
 		for _, v := range out["Set-Cookie"] {
 			resp.Add("Set-Cookie", v)
