@@ -120,46 +120,19 @@ type Options struct {
 // Codec opens and seals Flask session cookie values. It is safe for
 // concurrent use.
 type Codec struct {
-	signer itsdangerous.Signer
-	maxAge int64 // seconds; -1 = no check
-	now    func() time.Time
-	maxLen int
+	core *itsdangerous.Codec // what Flask and Starlette share
 }
 
 // New returns a Codec for Flask's SECRET_KEY secret and, optionally, its
 // SECRET_KEY_FALLBACKS. Seal signs with secret; Open accepts a value signed
 // with secret or any fallback. No secret may be empty.
 func New(secret string, opts Options, fallbacks ...string) (*Codec, error) {
-	if secret == "" {
-		return nil, errors.New("flask: empty secret")
-	}
-	keys := [][]byte{itsdangerous.HMACKey(salt, secret)}
-	for _, f := range fallbacks {
-		if f == "" {
-			return nil, errors.New("flask: empty fallback secret")
-		}
-		keys = append(keys, itsdangerous.HMACKey(salt, f))
-	}
-	maxAge, err := itsdangerous.MaxAgeSeconds(opts.MaxAge, DefaultMaxAge)
+	derive := func(s string) []byte { return itsdangerous.HMACKey(salt, s) }
+	c, err := itsdangerous.NewCodec("flask", derive, append([]string{secret}, fallbacks...), itsdangerous.Options(opts), DefaultMaxAge, DefaultMaxLen)
 	if err != nil {
-		return nil, fmt.Errorf("flask: %v", err)
+		return nil, err
 	}
-	if opts.MaxLen < 0 {
-		return nil, errors.New("flask: negative MaxLen")
-	}
-	c := &Codec{
-		signer: itsdangerous.Signer{Keys: keys},
-		maxAge: maxAge,
-		now:    opts.Now,
-		maxLen: opts.MaxLen,
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
-	if c.maxLen == 0 {
-		c.maxLen = DefaultMaxLen
-	}
-	return c, nil
+	return &Codec{c}, nil
 }
 
 // Open verifies a session cookie value and returns the session as a compact
@@ -172,26 +145,20 @@ func New(secret string, opts Options, fallbacks ...string) (*Codec, error) {
 // (including JSON using Python's NaN or Infinity, and a malformed tag) with
 // sealed.ErrMalformed.
 func (c *Codec) Open(value string) (payload []byte, issued time.Time, err error) {
-	if len(value) > c.maxLen {
-		return nil, time.Time{}, fmt.Errorf("flask: %w: %d bytes > %d", sealed.ErrTooLarge, len(value), c.maxLen)
-	}
-	if value == "" {
-		return nil, time.Time{}, fmt.Errorf("flask: %w: empty value", sealed.ErrMalformed)
-	}
-	data, issued, err := c.signer.Unsign(value, c.now(), c.maxAge)
+	data, issued, err := c.core.Unsign(value)
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("flask: %w", err)
+		return nil, time.Time{}, err
 	}
 	compressed := strings.HasPrefix(data, ".")
 	if compressed {
 		data = data[1:]
 	}
 	if !itsdangerous.IsBase64URL(data) {
-		return nil, time.Time{}, fmt.Errorf("flask: %w: payload is not base64url", sealed.ErrMalformed)
+		return nil, time.Time{}, c.core.Malformed("payload is not base64url")
 	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(data)
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("flask: %w: payload is not base64url", sealed.ErrMalformed)
+		return nil, time.Time{}, c.core.Malformed("payload is not base64url")
 	}
 	if compressed {
 		if raw, err = inflate(raw); err != nil {
@@ -200,13 +167,13 @@ func (c *Codec) Open(value string) (payload []byte, issued time.Time, err error)
 	}
 	v, err := pyjson.Parse(raw)
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("flask: %w: %v", sealed.ErrMalformed, err)
+		return nil, time.Time{}, c.core.Malformed("%v", err)
 	}
 	if v, err = untag(v); err != nil {
-		return nil, time.Time{}, fmt.Errorf("flask: %w: %v", sealed.ErrMalformed, err)
+		return nil, time.Time{}, c.core.Malformed("%v", err)
 	}
-	if v.Kind != pyjson.Object {
-		return nil, time.Time{}, fmt.Errorf("flask: %w: session is not a JSON object", sealed.ErrMalformed)
+	if err := c.core.CheckObject(v); err != nil {
+		return nil, time.Time{}, err
 	}
 	return v.Append(nil, pyjson.Style{ItemSep: ",", KeySep: ":"}), issued, nil
 }
@@ -222,12 +189,9 @@ func (c *Codec) Open(value string) (payload []byte, issued time.Time, err error)
 // sealed.ErrMalformed; a value that would exceed MaxLen, or JSON longer
 // than MaxDecompressed, with sealed.ErrTooLarge.
 func (c *Codec) Seal(payload []byte) (string, error) {
-	v, err := pyjson.Parse(payload)
+	v, err := c.core.ParseObject(payload)
 	if err != nil {
-		return "", fmt.Errorf("flask: %w: %v", sealed.ErrMalformed, err)
-	}
-	if v.Kind != pyjson.Object {
-		return "", fmt.Errorf("flask: %w: session is not a JSON object", sealed.ErrMalformed)
+		return "", err
 	}
 	js := tag(v).Append(nil, pyjson.Style{ItemSep: ",", KeySep: ":", ASCII: true, SortKeys: true})
 	if len(js) > MaxDecompressed {
@@ -243,14 +207,7 @@ func (c *Codec) Seal(payload []byte) (string, error) {
 	} else {
 		data = base64.RawURLEncoding.EncodeToString(js)
 	}
-	out, err := c.signer.Sign(data, c.now().Unix())
-	if err != nil {
-		return "", fmt.Errorf("flask: %v", err)
-	}
-	if len(out) > c.maxLen {
-		return "", fmt.Errorf("flask: %w: %d bytes > %d", sealed.ErrTooLarge, len(out), c.maxLen)
-	}
-	return out, nil
+	return c.core.Sign(data)
 }
 
 // inflate decompresses a zlib stream of at most MaxDecompressed bytes.

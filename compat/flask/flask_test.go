@@ -3,31 +3,50 @@ package flask
 import (
 	"bytes"
 	"compress/zlib"
-	"crypto/hmac"
-	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/compat/internal/compattest"
+	"github.com/sealedcookie/sealed/compat/internal/itsdangerous"
 	"github.com/sealedcookie/sealed/compat/internal/pyjson"
 )
 
+const vecValue = "eyJ1c2VyIjoiYWxpY2UifQ.ZVPxAA.uUhuIpOZ_RbBZ4ImWrqwftflJck"
+
 const (
-	vecSecret = "secret-key"
-	vecTS     = 1700000000
-	vecValue  = "eyJ1c2VyIjoiYWxpY2UifQ.ZVPxAA.uUhuIpOZ_RbBZ4ImWrqwftflJck"
+	vecSecret = compattest.VectorSecret
+	vecTS     = compattest.VectorTS
+	vecTSText = compattest.VectorTSText
 )
 
-var sentinels = []error{sealed.ErrMalformed, sealed.ErrInvalid, sealed.ErrExpired, sealed.ErrTooLarge}
+var at = compattest.At
 
-func at(sec int64) func() time.Time { return func() time.Time { return time.Unix(sec, 0) } }
+// suite is the tests Flask's codec shares with Starlette's.
+var suite = compattest.Suite[*Codec]{
+	New:           func(secret string, opts itsdangerous.Options) (*Codec, error) { return New(secret, Options(opts)) },
+	Key:           func(c *Codec) []byte { return c.core.Signer.Keys[0] },
+	Vector:        vecValue,
+	DefaultMaxAge: DefaultMaxAge,
+	DefaultMaxLen: DefaultMaxLen,
+	// The JSON plain and compressed, as itsdangerous encodes it, and the
+	// input itself as raw payload text.
+	Payloads: func(js string) []string { return []string{b64(js), zb64([]byte(js)), js} },
+	// Seal writes keys sorted, as Flask does; Open keeps the cookie's order.
+	Canonical: sortedJSON,
+	Seeds:     []string{".eJyrVkrKTFeyUkqkMlCqBQDSDyE9.ZVPxAA.FPIQIN-sNFVSXLmPuQ2zdVOXI6Y"},
+}
+
+func TestSuite(t *testing.T) { suite.Test(t) }
+
+func FuzzOpen(f *testing.F) { suite.FuzzOpen(f) }
+
+func FuzzOpenSigned(f *testing.F) { suite.FuzzOpenSigned(f) }
 
 func newCodec(t testing.TB, secret string, opts Options, fallbacks ...string) *Codec {
 	t.Helper()
@@ -38,28 +57,11 @@ func newCodec(t testing.TB, secret string, opts Options, fallbacks ...string) *C
 	return c
 }
 
-func wantErr(t *testing.T, err error, want ...error) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("got no error, want %v", want)
-	}
-	for _, w := range want {
-		if errors.Is(err, w) {
-			return
-		}
-	}
-	t.Fatalf("got %v, want one of %v", err, want)
-}
-
 // signTS signs payload "." ts with an arbitrary payload and timestamp text,
 // as a holder of the key could.
 func signTS(c *Codec, payload, ts string) string {
-	m := hmac.New(sha1.New, c.signer.Keys[0])
-	m.Write([]byte(payload + "." + ts))
-	return payload + "." + ts + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return compattest.SignTS(c.core.Signer.Keys[0], payload, ts)
 }
-
-const vecTSText = "ZVPxAA"
 
 func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
@@ -71,46 +73,16 @@ func zb64(b []byte) string {
 	return "." + base64.RawURLEncoding.EncodeToString(buf.Bytes())
 }
 
-func TestVector(t *testing.T) {
-	c := newCodec(t, vecSecret, Options{Now: at(vecTS)})
-	p, issued, err := c.Open(vecValue)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(p) != `{"user":"alice"}` {
-		t.Errorf("payload = %s", p)
-	}
-	if !issued.Equal(time.Unix(vecTS, 0)) || issued.Location() != time.UTC {
-		t.Errorf("issued = %v", issued)
-	}
-	for _, in := range []string{`{"user":"alice"}`, `{"user": "alice"}`, " {\n\"user\" :\"alice\"} "} {
-		got, err := c.Seal([]byte(in))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got != vecValue {
-			t.Errorf("Seal(%q) = %q, want %q", in, got, vecValue)
-		}
-	}
-}
-
 func TestSealWritesFlaskJSON(t *testing.T) {
 	c := newCodec(t, vecSecret, Options{Now: at(vecTS)})
 	in := `{"b":1,"a":{"z":[1,2.5,null,true,false]},"é":"\u2028😀` + "\x7f" + `<>&/\"\\\n\t\b\f\u0001","b":2}`
 	// Python: json.dumps(json.loads(in), separators=(",", ":"), sort_keys=True)
 	want := `{"a":{"z":[1,2.5,null,true,false]},"b":2,"\u00e9":"\u2028\ud83d\ude00\u007f<>&/\"\\\n\t\b\f\u0001"}`
 	v, err := c.Seal([]byte(in))
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || v[0] == '.' {
+		t.Fatalf("Seal = %s, %v; want it uncompressed", v, err)
 	}
-	if v[0] == '.' {
-		t.Fatalf("compressed: %s", v)
-	}
-	js, err := base64.RawURLEncoding.DecodeString(strings.SplitN(v, ".", 2)[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(js) != want {
+	if js := sealedJSON(t, v); string(js) != want {
 		t.Errorf("sealed JSON\n got %s\nwant %s", js, want)
 	}
 	p, _, err := c.Open(v)
@@ -158,9 +130,8 @@ func TestCompression(t *testing.T) {
 		t.Fatalf("Open = %.40s..., %v", p, err)
 	}
 	// Short payloads stay uncompressed (zlib would not be shorter).
-	v, _ = c.Seal([]byte(`{"a":"aaaaaaaa"}`))
-	if v[0] == '.' {
-		t.Errorf("short payload compressed: %s", v)
+	if v, err = c.Seal([]byte(`{"a":"aaaaaaaa"}`)); err != nil || v[0] == '.' {
+		t.Errorf("short payload: %s, %v; want it sealed uncompressed", v, err)
 	}
 }
 
@@ -236,103 +207,33 @@ func TestSealEscapesTagKeys(t *testing.T) {
 func TestFallbacks(t *testing.T) {
 	old := newCodec(t, "old", Options{Now: at(vecTS)})
 	cur := newCodec(t, "new", Options{Now: at(vecTS)}, "older", "old")
-	v, _ := old.Seal([]byte(`{"a":1}`))
+	v, err := old.Seal([]byte(`{"a":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := cur.Open(v); err != nil {
 		t.Errorf("fallback not accepted: %v", err)
 	}
-	w, _ := cur.Seal([]byte(`{"a":1}`))
+	w, err := cur.Seal([]byte(`{"a":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := newCodec(t, "new", Options{Now: at(vecTS)}).Open(w); err != nil {
 		t.Errorf("Seal did not use the current secret: %v", err)
 	}
-	_, _, err := old.Open(w)
-	wantErr(t, err, sealed.ErrInvalid)
+	_, _, err = old.Open(w)
+	compattest.WantErr(t, err, sealed.ErrInvalid)
 	_, _, err = newCodec(t, "new", Options{Now: at(vecTS)}).Open(v)
-	wantErr(t, err, sealed.ErrInvalid)
+	compattest.WantErr(t, err, sealed.ErrInvalid)
 	if _, err := New("new", Options{}, "ok", ""); err == nil {
 		t.Error("empty fallback accepted")
 	}
 }
 
-func TestTamper(t *testing.T) {
-	c := newCodec(t, vecSecret, Options{Now: at(vecTS)})
-	for i := range len(vecValue) {
-		for _, r := range "AZaz09-_" {
-			if byte(r) == vecValue[i] {
-				continue
-			}
-			v := vecValue[:i] + string(r) + vecValue[i+1:]
-			_, _, err := c.Open(v)
-			if vecValue[i] == '.' || i == len(vecValue)-1 {
-				wantErr(t, err, sealed.ErrInvalid, sealed.ErrMalformed)
-			} else {
-				wantErr(t, err, sealed.ErrInvalid)
-			}
-		}
-	}
-}
-
-func TestTruncated(t *testing.T) {
-	c := newCodec(t, vecSecret, Options{Now: at(vecTS)})
-	for i := range len(vecValue) {
-		_, _, err := c.Open(vecValue[:i])
-		wantErr(t, err, sealed.ErrMalformed, sealed.ErrInvalid)
-		_, _, err = c.Open(vecValue[i+1:])
-		wantErr(t, err, sealed.ErrMalformed, sealed.ErrInvalid)
-	}
-}
-
-func TestWrongSecret(t *testing.T) {
-	c := newCodec(t, "secret-key2", Options{Now: at(vecTS)})
-	_, _, err := c.Open(vecValue)
-	wantErr(t, err, sealed.ErrInvalid)
-}
-
-func TestAge(t *testing.T) {
-	days31 := int64(31 * 24 * 3600)
-	for _, tc := range []struct {
-		maxAge time.Duration
-		now    int64
-		ok     bool
-	}{
-		{0, vecTS, true},
-		{0, vecTS + days31, true},
-		{0, vecTS + days31 + 1, false},
-		{0, vecTS - 1, false}, // signed in the future
-		{time.Hour, vecTS + 3600, true},
-		{time.Hour, vecTS + 3601, false},
-		{-1, vecTS + 100*days31, true},
-		{-1, vecTS - 1000, true},
-	} {
-		c := newCodec(t, vecSecret, Options{MaxAge: tc.maxAge, Now: at(tc.now)})
-		_, _, err := c.Open(vecValue)
-		if tc.ok && err != nil {
-			t.Errorf("MaxAge %v, now ts%+d: %v", tc.maxAge, tc.now-vecTS, err)
-		}
-		if !tc.ok && !errors.Is(err, sealed.ErrExpired) {
-			t.Errorf("MaxAge %v, now ts%+d: got %v, want ErrExpired", tc.maxAge, tc.now-vecTS, err)
-		}
-	}
-	c := newCodec(t, "other", Options{Now: at(vecTS + 10*days31)})
-	_, _, err := c.Open(vecValue)
-	wantErr(t, err, sealed.ErrInvalid)
-}
-
+// TestTooLarge checks the bounds that compression brings: MaxLen for what
+// does not compress, MaxDecompressed for what does.
 func TestTooLarge(t *testing.T) {
 	c := newCodec(t, vecSecret, Options{Now: at(vecTS)})
-	_, _, err := c.Open(strings.Repeat("\x00", DefaultMaxLen+1))
-	wantErr(t, err, sealed.ErrTooLarge)
-	_, _, err = c.Open(strings.Repeat("A", DefaultMaxLen) + vecValue)
-	wantErr(t, err, sealed.ErrTooLarge)
-
-	small := newCodec(t, vecSecret, Options{Now: at(vecTS), MaxLen: len(vecValue) - 1})
-	_, _, err = small.Open(vecValue)
-	wantErr(t, err, sealed.ErrTooLarge)
-	_, err = small.Seal([]byte(`{"user":"alice"}`))
-	wantErr(t, err, sealed.ErrTooLarge)
-	exact := newCodec(t, vecSecret, Options{Now: at(vecTS), MaxLen: len(vecValue)})
-	if _, _, err := exact.Open(vecValue); err != nil {
-		t.Error(err)
-	}
 	// Incompressible data over MaxLen.
 	var noise strings.Builder
 	h := sha256.Sum256(nil)
@@ -340,12 +241,12 @@ func TestTooLarge(t *testing.T) {
 		h = sha256.Sum256(h[:])
 		noise.WriteString(hex.EncodeToString(h[:]))
 	}
-	_, err = c.Seal([]byte(`{"x":"` + noise.String() + `"}`))
-	wantErr(t, err, sealed.ErrTooLarge)
+	_, err := c.Seal([]byte(`{"x":"` + noise.String() + `"}`))
+	compattest.WantErr(t, err, sealed.ErrTooLarge)
 	// JSON over MaxDecompressed, even though it would compress to fit.
 	big := newCodec(t, vecSecret, Options{Now: at(vecTS), MaxLen: 1 << 20})
 	_, err = big.Seal([]byte(`{"x":"` + strings.Repeat("a", MaxDecompressed) + `"}`))
-	wantErr(t, err, sealed.ErrTooLarge)
+	compattest.WantErr(t, err, sealed.ErrTooLarge)
 }
 
 func TestZlib(t *testing.T) {
@@ -357,7 +258,7 @@ func TestZlib(t *testing.T) {
 		t.Fatalf("bomb is %d bytes", len(bomb))
 	}
 	_, _, err := c.Open(signTS(c, bomb, vecTSText))
-	wantErr(t, err, sealed.ErrTooLarge)
+	compattest.WantErr(t, err, sealed.ErrTooLarge)
 
 	// Exactly MaxDecompressed inflates; one byte more does not.
 	pad := MaxDecompressed - len(`{"a":1}`)
@@ -366,7 +267,7 @@ func TestZlib(t *testing.T) {
 		t.Errorf("MaxDecompressed JSON: %s, %v", p, err)
 	}
 	_, _, err = c.Open(signTS(c, zb64([]byte(`{"a":1`+strings.Repeat(" ", pad+1)+`}`)), vecTSText))
-	wantErr(t, err, sealed.ErrTooLarge)
+	compattest.WantErr(t, err, sealed.ErrTooLarge)
 
 	full := zb64([]byte(`{"a":1}`))
 	for name, payload := range map[string]string{
@@ -383,158 +284,29 @@ func TestZlib(t *testing.T) {
 	}
 }
 
-func TestGarbage(t *testing.T) {
-	c := newCodec(t, vecSecret, Options{Now: at(vecTS)})
-	for _, v := range []string{
-		"", ".", "..", "...", "null", "a.b", "a.b.c", "{}", "\x00\xff.\n.\r",
-		vecValue + "=", vecValue[:len(vecValue)-1], vecValue + ".",
-		strings.Replace(vecValue, "Jck", "J\nck", 1),
-		strings.Replace(vecValue, ".ZVPxAA.", ".ZVPxAA..", 1),
-		strings.Replace(vecValue, "_", "/", 1),
-	} {
-		_, _, err := c.Open(v)
-		wantErr(t, err, sealed.ErrMalformed, sealed.ErrInvalid)
-	}
-	_, _, err := c.Open("")
-	wantErr(t, err, sealed.ErrMalformed)
-}
-
+// TestSignedButMalformed signs payloads that are not base64url, as a
+// holder of the key could (the suite signs JSON that is not a session).
 func TestSignedButMalformed(t *testing.T) {
 	c := newCodec(t, vecSecret, Options{Now: at(vecTS)})
 	for name, payload := range map[string]string{
-		"not base64":    "%%%%",
-		"padded":        b64(`{"a":1}`) + "=",
-		"std alphabet":  "++//",
-		"newline":       b64(`{"a":1}`)[:4] + "\n" + b64(`{"a":1}`)[4:],
-		"bad json":      b64(`{"a":`),
-		"trailing":      b64(`{"a":1} x`),
-		"array":         b64(`[1]`),
-		"null":          b64(`null`),
-		"NaN":           b64(`{"a":NaN}`),
-		"bad utf8":      b64("{\"a\":\"\xff\"}"),
-		"deep":          b64(`{"a":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + "}"),
-		"empty payload": "",
+		"not base64":   "%%%%",
+		"padded":       b64(`{"a":1}`) + "=",
+		"std alphabet": "++//",
+		"newline":      b64(`{"a":1}`)[:4] + "\n" + b64(`{"a":1}`)[4:],
 	} {
 		_, _, err := c.Open(signTS(c, payload, vecTSText))
 		if !errors.Is(err, sealed.ErrMalformed) {
 			t.Errorf("%s: got %v, want ErrMalformed", name, err)
 		}
 	}
-	for _, ts := range []string{"AAAAAAAAAAAA", "gAAAAAAAAAA", "A", "!", "ZVPx=A"} {
-		_, _, err := c.Open(signTS(c, b64(`{"a":1}`), ts))
-		if !errors.Is(err, sealed.ErrMalformed) {
-			t.Errorf("timestamp %q: got %v, want ErrMalformed", ts, err)
-		}
-	}
-}
-
-func TestSeal(t *testing.T) {
-	c := newCodec(t, vecSecret, Options{Now: at(vecTS)})
-	for _, in := range []string{"", "null", "[]", `"s"`, "1", `{"a":`, `{"a":1}{}`, "{\"a\":\"\xff\"}"} {
-		_, err := c.Seal([]byte(in))
-		wantErr(t, err, sealed.ErrMalformed)
-	}
-	neg := newCodec(t, vecSecret, Options{Now: at(-1)})
-	if _, err := neg.Seal([]byte(`{}`)); err == nil {
-		t.Error("Seal before 1970: no error")
-	}
-}
-
-func TestNew(t *testing.T) {
-	for name, tc := range map[string]struct {
-		secret string
-		opts   Options
-	}{
-		"empty secret":   {"", Options{}},
-		"sub-second age": {"k", Options{MaxAge: 500 * time.Millisecond}},
-		"negative len":   {"k", Options{MaxLen: -1}},
-	} {
-		if c, err := New(tc.secret, tc.opts); err == nil || c != nil {
-			t.Errorf("%s: New = %v, %v; want an error", name, c, err)
-		}
-	}
-}
-
-func FuzzOpen(f *testing.F) {
-	f.Add(vecValue)
-	f.Add("")
-	f.Add("a.b.c")
-	f.Add(".eJyrVkrKTFeyUkqkMlCqBQDSDyE9.ZVPxAA.FPIQIN-sNFVSXLmPuQ2zdVOXI6Y")
-	c := newCodec(f, vecSecret, Options{Now: at(vecTS)})
-	f.Fuzz(func(t *testing.T, v string) {
-		p, issued, err := c.Open(v)
-		if err != nil {
-			for _, s := range sentinels {
-				if errors.Is(err, s) {
-					return
-				}
-			}
-			t.Fatalf("error wraps no sentinel: %v", err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(p, &m); err != nil {
-			t.Fatalf("Open returned non-object %q: %v", p, err)
-		}
-		if issued.Unix() != vecTS {
-			t.Fatalf("issued %v", issued)
-		}
-		again, err := c.Seal(p)
-		if err != nil {
-			t.Fatalf("Seal(Open(v)): %v", err)
-		}
-		p2, _, err := c.Open(again)
-		if err != nil || string(p2) != string(p) {
-			t.Fatalf("Open(Seal(%s)) = %s, %v", p, p2, err)
-		}
-	})
-}
-
-// FuzzOpenSigned fuzzes what lies behind a valid signature (base64, zlib,
-// JSON, tags), which FuzzOpen rarely reaches.
-func FuzzOpenSigned(f *testing.F) {
-	c := newCodec(f, vecSecret, Options{Now: at(vecTS)})
-	for _, s := range []string{`{"user":"alice"}`, `{"a":[1,{"b":null}],"c":"\u00e9"}`, `[1]`, `{"x":{" t":[1]}}`, `{"x":{" di":{" b__":"y"}}}`} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, js string) {
-		for _, payload := range payloadsFor(js) {
-			p, _, err := c.Open(signTS(c, payload, "ZVPxAA"))
-			if err != nil {
-				if !errors.Is(err, sealed.ErrMalformed) && !errors.Is(err, sealed.ErrTooLarge) {
-					t.Fatalf("signed payload %q: %v", payload, err)
-				}
-				continue
-			}
-			again, err := c.Seal(p)
-			if err != nil {
-				if errors.Is(err, sealed.ErrTooLarge) {
-					continue // re-encoding may grow it (ASCII escapes)
-				}
-				t.Fatalf("Seal(Open(v)) of %s: %v", p, err)
-			}
-			// Seal writes keys sorted, as Flask does; Open keeps the
-			// cookie's order.
-			p2, _, err := c.Open(again)
-			if err != nil || sortedJSON(t, p2) != sortedJSON(t, p) {
-				t.Fatalf("Open(Seal(%s)) = %s, %v", p, p2, err)
-			}
-		}
-	})
 }
 
 // sortedJSON rewrites a JSON object compactly with its keys sorted.
-func sortedJSON(t *testing.T, b []byte) string {
+func sortedJSON(t testing.TB, b []byte) string {
 	t.Helper()
 	v, err := pyjson.Parse(b)
 	if err != nil {
 		t.Fatalf("%s: %v", b, err)
 	}
 	return string(v.Append(nil, pyjson.Style{ItemSep: ",", KeySep: ":", SortKeys: true}))
-}
-
-// payloadsFor returns the signed-part payloads to try for fuzzed input: the
-// JSON plain and compressed as itsdangerous encodes it, and the input
-// itself as raw payload text.
-func payloadsFor(js string) []string {
-	return []string{b64(js), zb64([]byte(js)), js}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/compat/internal/compattest"
 	"github.com/sealedcookie/sealed/internal/peertest"
 )
 
@@ -23,16 +24,6 @@ type peerRequest struct {
 type peerResponse struct {
 	Made   []string          `json:"made"`
 	Opened []json.RawMessage `json:"opened"`
-}
-
-func runPeer(t *testing.T, py string, req peerRequest) peerResponse {
-	t.Helper()
-	var resp peerResponse
-	peertest.RunJSON(t, exec.Command(py, filepath.Join("testdata", "peer.py")), req, &resp)
-	if len(resp.Made) != len(req.Make) || len(resp.Opened) != len(req.Open) {
-		t.Fatalf("peer.py answered %d/%d of %d/%d", len(resp.Made), len(resp.Opened), len(req.Make), len(req.Open))
-	}
-	return resp
 }
 
 var interopSessions = []string{
@@ -71,48 +62,19 @@ func TestInteropStarlette(t *testing.T) {
 			req := peerRequest{Secret: secret, MaxAge: cfg.maxAge, TS: ts}
 			for _, s := range interopSessions {
 				req.Make = append(req.Make, json.RawMessage(s))
-				v, err := c.Seal([]byte(s))
-				if err != nil {
-					t.Fatal(err)
-				}
-				req.Open = append(req.Open, v)
+				req.Open = append(req.Open, compattest.MustSeal(t, c, s))
 			}
-			good := len(req.Open)
-
 			// Cookies the middleware must reject.
-			wrong := newCodec(t, "another-secret", Options{Now: at(ts)})
-			bad, _ := wrong.Seal([]byte(`{"user":"mallory"}`))
-			req.Open = append(req.Open, bad)
+			bad := compattest.MustSeal(t, newCodec(t, "another-secret", Options{Now: at(ts)}), `{"user":"mallory"}`)
 			tampered := []byte(req.Open[0])
 			tampered[2] ^= 1
-			req.Open = append(req.Open, string(tampered))
-			old := newCodec(t, secret, Options{MaxAge: -1, Now: at(ts - 3601)})
-			oldValue, _ := old.Seal([]byte(`{"user":"old"}`))
-			req.Open = append(req.Open, oldValue)
+			oldValue := compattest.MustSeal(t, newCodec(t, secret, Options{MaxAge: -1, Now: at(ts - 3601)}), `{"user":"old"}`)
+			req.Open = append(req.Open, bad, string(tampered), oldValue)
 
-			resp := runPeer(t, py, req)
-
-			for i, s := range interopSessions {
-				made := resp.Made[i]
-				if made != req.Open[i] {
-					t.Errorf("session %s:\nStarlette set %s\n    Go sealed %s", s, made, req.Open[i])
-				}
-				p, issued, err := c.Open(made)
-				if err != nil {
-					t.Errorf("Go cannot open Starlette's %s: %v", made, err)
-					continue
-				}
-				if issued.Unix() != ts {
-					t.Errorf("issued %v, want %d", issued, ts)
-				}
-				if !peertest.SameJSON(t, p, []byte(s)) {
-					t.Errorf("Go opened Starlette's cookie as %s, want %s", p, s)
-				}
-				if !peertest.SameJSON(t, resp.Opened[i], []byte(s)) {
-					t.Errorf("Starlette opened Go's cookie as %s, want %s", resp.Opened[i], s)
-				}
-			}
-			for i, got := range resp.Opened[good:] {
+			var resp peerResponse
+			peertest.RunJSON(t, exec.Command(py, filepath.Join("testdata", "peer.py")), req, &resp)
+			extra := compattest.CheckPeer(t, c, "Starlette", ts, interopSessions, req.Open, resp.Made, resp.Opened, nil)
+			for i, got := range extra {
 				want := "{}"
 				if i == 2 && cfg.maxAge == nil {
 					want = `{"user":"old"}` // no age check

@@ -43,8 +43,6 @@ package starlette
 
 import (
 	"encoding/base64"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/sealedcookie/sealed"
@@ -61,6 +59,10 @@ const DefaultMaxLen = 4096
 
 // DefaultCookieName is SessionMiddleware's default session_cookie.
 const DefaultCookieName = "session"
+
+// The errors of Open and Seal wrap these sentinels of package sealed (the
+// package documentation links to them).
+var _ = []error{sealed.ErrMalformed, sealed.ErrInvalid, sealed.ErrExpired, sealed.ErrTooLarge}
 
 // salt is itsdangerous's default Signer salt, which Starlette does not change.
 const salt = "itsdangerous.Signer"
@@ -87,38 +89,18 @@ type Options struct {
 // Codec opens and seals Starlette session cookie values. It is safe for
 // concurrent use.
 type Codec struct {
-	signer itsdangerous.Signer
-	maxAge int64 // seconds; -1 = no check
-	now    func() time.Time
-	maxLen int
+	core *itsdangerous.Codec // what Flask and Starlette share
 }
 
 // New returns a Codec for the Starlette secret_key secret, which must not be
 // empty.
 func New(secret string, opts Options) (*Codec, error) {
-	if secret == "" {
-		return nil, errors.New("starlette: empty secret")
-	}
-	maxAge, err := itsdangerous.MaxAgeSeconds(opts.MaxAge, DefaultMaxAge)
+	derive := func(s string) []byte { return itsdangerous.DjangoConcatKey(salt, s) }
+	c, err := itsdangerous.NewCodec("starlette", derive, []string{secret}, itsdangerous.Options(opts), DefaultMaxAge, DefaultMaxLen)
 	if err != nil {
-		return nil, fmt.Errorf("starlette: %v", err)
+		return nil, err
 	}
-	if opts.MaxLen < 0 {
-		return nil, errors.New("starlette: negative MaxLen")
-	}
-	c := &Codec{
-		signer: itsdangerous.Signer{Keys: [][]byte{itsdangerous.DjangoConcatKey(salt, secret)}},
-		maxAge: maxAge,
-		now:    opts.Now,
-		maxLen: opts.MaxLen,
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
-	if c.maxLen == 0 {
-		c.maxLen = DefaultMaxLen
-	}
-	return c, nil
+	return &Codec{c}, nil
 }
 
 // Open verifies a session cookie value and returns the session as a compact
@@ -130,29 +112,20 @@ func New(secret string, opts Options) (*Codec, error) {
 // (including the "null" value the middleware sets to clear a session, and
 // JSON using Python's NaN or Infinity) with sealed.ErrMalformed.
 func (c *Codec) Open(value string) (payload []byte, issued time.Time, err error) {
-	if len(value) > c.maxLen {
-		return nil, time.Time{}, fmt.Errorf("starlette: %w: %d bytes > %d", sealed.ErrTooLarge, len(value), c.maxLen)
-	}
-	if value == "" {
-		return nil, time.Time{}, fmt.Errorf("starlette: %w: empty value", sealed.ErrMalformed)
-	}
-	data, issued, err := c.signer.Unsign(value, c.now(), c.maxAge)
+	data, issued, err := c.core.Unsign(value)
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("starlette: %w", err)
+		return nil, time.Time{}, err
 	}
 	if !isBase64Std(data) {
-		return nil, time.Time{}, fmt.Errorf("starlette: %w: payload is not base64", sealed.ErrMalformed)
+		return nil, time.Time{}, c.core.Malformed("payload is not base64")
 	}
 	raw, err := base64.StdEncoding.Strict().DecodeString(data)
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("starlette: %w: payload is not base64", sealed.ErrMalformed)
+		return nil, time.Time{}, c.core.Malformed("payload is not base64")
 	}
-	v, err := pyjson.Parse(raw)
+	v, err := c.core.ParseObject(raw)
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("starlette: %w: %v", sealed.ErrMalformed, err)
-	}
-	if v.Kind != pyjson.Object {
-		return nil, time.Time{}, fmt.Errorf("starlette: %w: session is not a JSON object", sealed.ErrMalformed)
+		return nil, time.Time{}, err
 	}
 	return v.Append(nil, pyjson.Style{ItemSep: ",", KeySep: ":"}), issued, nil
 }
@@ -166,22 +139,12 @@ func (c *Codec) Open(value string) (payload []byte, issued time.Time, err error)
 // payload that is not a JSON object fails with sealed.ErrMalformed, and a
 // value that would exceed MaxLen with sealed.ErrTooLarge.
 func (c *Codec) Seal(payload []byte) (string, error) {
-	v, err := pyjson.Parse(payload)
+	v, err := c.core.ParseObject(payload)
 	if err != nil {
-		return "", fmt.Errorf("starlette: %w: %v", sealed.ErrMalformed, err)
-	}
-	if v.Kind != pyjson.Object {
-		return "", fmt.Errorf("starlette: %w: session is not a JSON object", sealed.ErrMalformed)
+		return "", err
 	}
 	js := v.Append(nil, pyjson.Style{ItemSep: ", ", KeySep: ": ", ASCII: true})
-	out, err := c.signer.Sign(base64.StdEncoding.EncodeToString(js), c.now().Unix())
-	if err != nil {
-		return "", fmt.Errorf("starlette: %v", err)
-	}
-	if len(out) > c.maxLen {
-		return "", fmt.Errorf("starlette: %w: %d bytes > %d", sealed.ErrTooLarge, len(out), c.maxLen)
-	}
-	return out, nil
+	return c.core.Sign(base64.StdEncoding.EncodeToString(js))
 }
 
 // isBase64Std reports whether s holds only standard base64 characters and

@@ -1,7 +1,9 @@
 // Package itsdangerous implements the part of Python's itsdangerous
 // TimestampSigner (HMAC-SHA1) that the compat packages share: the
 // "payload.timestamp.signature" layout, its two key derivations and the
-// max-age rule. Errors wrap the sentinels of package sealed.
+// max-age rule; and [Codec], what Flask's and Starlette's session codecs
+// build on it alike (secrets, options, length bounds, the JSON object
+// check). Errors wrap the sentinels of package sealed.
 package itsdangerous
 
 import (
