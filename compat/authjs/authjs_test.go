@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/sealedcookie/sealed"
 	"github.com/sealedcookie/sealed/compat/authjs"
+	"github.com/sealedcookie/sealed/compat/internal/compattest"
 )
 
 // vector is one entry of testdata/vectors.json, written by the real
@@ -32,35 +32,26 @@ type vector struct {
 	} `json:"cookies"`
 }
 
-func loadVectors(t testing.TB) map[string]vector {
-	t.Helper()
-	b, err := os.ReadFile("testdata/vectors.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var list []vector
-	if err := json.Unmarshal(b, &list); err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]vector{}
-	for _, v := range list {
-		m[v.Name] = v
-	}
-	return m
+func loadVectors(tb testing.TB) map[string]vector {
+	tb.Helper()
+	return compattest.LoadVectors(tb, func(v vector) string { return v.Name })
 }
 
 func fixed(sec int64) func() time.Time { return func() time.Time { return time.Unix(sec, 0) } }
 
 func (v vector) codec(t testing.TB, secrets []string, now int64) *authjs.Codec {
 	t.Helper()
-	opts := authjs.Options{CookieName: v.CookieName, Now: fixed(now)}
-	var c *authjs.Codec
-	var err error
-	if v.Version == 4 {
-		c, err = authjs.NewV4(secrets, opts)
-	} else {
-		c, err = authjs.New(secrets, opts)
+	return newCodec(t, v.Version, secrets, authjs.Options{CookieName: v.CookieName, Now: fixed(now)})
+}
+
+// newCodec returns a codec of Auth.js (version 5) or NextAuth (4).
+func newCodec(t testing.TB, version int, secrets []string, opts authjs.Options) *authjs.Codec {
+	t.Helper()
+	newCodec := authjs.New
+	if version == 4 {
+		newCodec = authjs.NewV4
 	}
+	c, err := newCodec(secrets, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,20 +91,13 @@ func claimsEqual(t *testing.T, got []byte, want map[string]any) {
 	}
 }
 
-func wantErr(t *testing.T, err, target error) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		t.Fatalf("err = %v, want %v", err, target)
-	}
-}
-
 func TestVectors(t *testing.T) {
 	for name, v := range loadVectors(t) {
 		t.Run(name, func(t *testing.T) {
 			c := v.codec(t, v.Secrets, v.Now)
 			got, err := c.OpenRequest(v.request())
 			if strings.HasSuffix(name, "-expired") {
-				wantErr(t, err, sealed.ErrExpired)
+				compattest.WantErr(t, err, sealed.ErrExpired)
 				return
 			}
 			if err != nil {
@@ -145,7 +129,7 @@ func TestClockTolerance(t *testing.T) {
 			t.Errorf("%s at exp+14s: %v", name, err)
 		}
 		_, err := v.codec(t, v.Secrets, exp+15).Open(v.Value)
-		wantErr(t, err, sealed.ErrExpired)
+		compattest.WantErr(t, err, sealed.ErrExpired)
 	}
 }
 
@@ -156,7 +140,7 @@ func TestRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := v.codec(t, []string{"vector-secret-new"}, v.Now).Open(v.Value)
-	wantErr(t, err, sealed.ErrUnknownKey)
+	compattest.WantErr(t, err, sealed.ErrUnknownKey)
 }
 
 func TestWrongSecret(t *testing.T) {
@@ -164,16 +148,16 @@ func TestWrongSecret(t *testing.T) {
 	// v5: the kid names another key.
 	v := vs["v5"]
 	_, err := v.codec(t, []string{"another-secret"}, v.Now).Open(v.Value)
-	wantErr(t, err, sealed.ErrUnknownKey)
+	compattest.WantErr(t, err, sealed.ErrUnknownKey)
 	// v4 has no kid: decryption fails.
 	v = vs["v4"]
 	_, err = v.codec(t, []string{"another-secret"}, v.Now).Open(v.Value)
-	wantErr(t, err, sealed.ErrInvalid)
+	compattest.WantErr(t, err, sealed.ErrInvalid)
 	// The cookie name is the v5 salt: another name is another key.
 	v = vs["v5-secure-name"]
 	v.CookieName = authjs.CookieName
 	_, err = v.codec(t, v.Secrets, v.Now).Open(v.Value)
-	wantErr(t, err, sealed.ErrUnknownKey)
+	compattest.WantErr(t, err, sealed.ErrUnknownKey)
 }
 
 func TestCrossVersion(t *testing.T) {
@@ -182,11 +166,11 @@ func TestCrossVersion(t *testing.T) {
 	// A v5 token (A256CBC-HS512) is not a v4 format.
 	c4 := v4.codec(t, v5.Secrets, v5.Now)
 	_, err := c4.Open(v5.Value)
-	wantErr(t, err, sealed.ErrMalformed)
+	compattest.WantErr(t, err, sealed.ErrMalformed)
 	// A v4 token (A256GCM, no kid) does not open under v5's key derivation.
 	c5 := v5.codec(t, v4.Secrets, v4.Now)
 	_, err = c5.Open(v4.Value)
-	wantErr(t, err, sealed.ErrInvalid)
+	compattest.WantErr(t, err, sealed.ErrInvalid)
 }
 
 // flip changes the character at i to another base64url character that
@@ -225,7 +209,7 @@ func TestTampered(t *testing.T) {
 		p := append([]string(nil), parts...)
 		p[4] = flip(p[4], 5)
 		_, err := c.Open(strings.Join(p, "."))
-		wantErr(t, err, sealed.ErrInvalid)
+		compattest.WantErr(t, err, sealed.ErrInvalid)
 	}
 }
 
@@ -273,9 +257,9 @@ func TestTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.Open(v.Value)
-	wantErr(t, err, sealed.ErrTooLarge)
+	compattest.WantErr(t, err, sealed.ErrTooLarge)
 	_, err = c.Open(strings.Repeat("x", 1<<20))
-	wantErr(t, err, sealed.ErrTooLarge)
+	compattest.WantErr(t, err, sealed.ErrTooLarge)
 
 	ch := loadVectors(t)["v5-chunked"]
 	c, err = authjs.New(ch.Secrets, authjs.Options{MaxLen: len(ch.joined()) - 1, Now: fixed(ch.Now)})
@@ -283,7 +267,7 @@ func TestTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.OpenRequest(ch.request())
-	wantErr(t, err, sealed.ErrTooLarge)
+	compattest.WantErr(t, err, sealed.ErrTooLarge)
 	// The default bound admits the vector.
 	if _, err := ch.codec(t, ch.Secrets, ch.Now).OpenRequest(ch.request()); err != nil {
 		t.Fatal(err)
@@ -311,17 +295,17 @@ func TestChunks(t *testing.T) {
 	if err := open(ck("other", "x"), ck(n+".2", c2), ck(n+".0", c0), ck(n+".1", c1), ck(n+".1", "junk"), ck(n+"x", "y")); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, open(ck(n+".0", c0), ck(n+".2", c2)), sealed.ErrMalformed) // gap
-	wantErr(t, open(ck(n+".1", c1), ck(n+".2", c2)), sealed.ErrMalformed) // no .0
-	wantErr(t, open(ck(n+".0", c0), ck(n+".1", c1)), sealed.ErrMalformed) // truncated
-	wantErr(t, open(ck(n+".0", c0), ck(n+".01", c1), ck(n+".2", c2)), sealed.ErrMalformed)
-	wantErr(t, open(ck(n, c0+c1+c2), ck(n+".0", c0)), sealed.ErrMalformed)
+	compattest.WantErr(t, open(ck(n+".0", c0), ck(n+".2", c2)), sealed.ErrMalformed) // gap
+	compattest.WantErr(t, open(ck(n+".1", c1), ck(n+".2", c2)), sealed.ErrMalformed) // no .0
+	compattest.WantErr(t, open(ck(n+".0", c0), ck(n+".1", c1)), sealed.ErrMalformed) // truncated
+	compattest.WantErr(t, open(ck(n+".0", c0), ck(n+".01", c1), ck(n+".2", c2)), sealed.ErrMalformed)
+	compattest.WantErr(t, open(ck(n, c0+c1+c2), ck(n+".0", c0)), sealed.ErrMalformed)
 	if err := open(ck(n, c0+c1+c2)); err != nil {
 		t.Fatalf("unchunked: %v", err)
 	}
 	err := open(ck("other", "x"))
-	wantErr(t, err, sealed.ErrMalformed)
-	wantErr(t, err, http.ErrNoCookie)
+	compattest.WantErr(t, err, sealed.ErrMalformed)
+	compattest.WantErr(t, err, http.ErrNoCookie)
 	// Swapped chunks: the header or the ciphertext is garbled.
 	if err := open(ck(n+".1", c0), ck(n+".0", c1), ck(n+".2", c2)); !errors.Is(err, sealed.ErrMalformed) {
 		t.Errorf("swapped 0 and 1: %v", err)
@@ -333,15 +317,8 @@ func TestChunks(t *testing.T) {
 
 func TestSealRoundTrip(t *testing.T) {
 	const now = 1_800_000_000
-	for _, v4 := range []bool{false, true} {
-		newCodec := authjs.New
-		if v4 {
-			newCodec = authjs.NewV4
-		}
-		c, err := newCodec([]string{"s1", "s0"}, authjs.Options{Now: fixed(now), MaxAge: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, version := range []int{5, 4} {
+		c := newCodec(t, version, []string{"s1", "s0"}, authjs.Options{Now: fixed(now), MaxAge: time.Hour})
 		value, err := c.Seal([]byte(`{"sub":"u1","exp":1,"iat":"x","blob":"` + strings.Repeat("y", 5000) + `"}`))
 		if err != nil {
 			t.Fatal(err)
@@ -358,8 +335,7 @@ func TestSealRoundTrip(t *testing.T) {
 			t.Fatalf("claims = %.80v", m)
 		}
 		// An older secret still opens it when listed after the sealing one.
-		old, _ := newCodec([]string{"s2", "s1"}, authjs.Options{Now: fixed(now)})
-		if _, err := old.Open(value); err != nil {
+		if _, err := newCodec(t, version, []string{"s2", "s1"}, authjs.Options{Now: fixed(now)}).Open(value); err != nil {
 			t.Fatalf("rotated: %v", err)
 		}
 
@@ -389,13 +365,16 @@ func TestSealRoundTrip(t *testing.T) {
 		if _, err := c.Seal([]byte(`null`)); !errors.Is(err, sealed.ErrMalformed) {
 			t.Fatalf("seal null: %v", err)
 		}
-		tiny, _ := newCodec([]string{"s1"}, authjs.Options{MaxLen: 100})
-		if _, err := tiny.Seal([]byte(`{"sub":"u1"}`)); !errors.Is(err, sealed.ErrTooLarge) {
+		if _, err := newCodec(t, version, []string{"s1"}, authjs.Options{MaxLen: 100}).Seal([]byte(`{"sub":"u1"}`)); !errors.Is(err, sealed.ErrTooLarge) {
 			t.Fatalf("seal too large: %v", err)
 		}
 	}
-	sc, _ := authjs.New([]string{"s"}, authjs.Options{CookieName: authjs.SecureCookieName})
-	if v, _ := sc.Seal([]byte(`{}`)); !sc.Cookies(v, nil)[0].Secure {
+	sc := newCodec(t, 5, []string{"s"}, authjs.Options{CookieName: authjs.SecureCookieName})
+	v, err := sc.Seal([]byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sc.Cookies(v, nil)[0].Secure {
 		t.Fatal("__Secure- cookie without Secure")
 	}
 }
@@ -412,8 +391,7 @@ func TestNewErrors(t *testing.T) {
 	if _, err := authjs.New([]string{"s"}, authjs.Options{MaxLen: -1}); err == nil {
 		t.Error("negative MaxLen accepted")
 	}
-	c, _ := authjs.New([]string{"s"}, authjs.Options{})
-	c4, _ := authjs.NewV4([]string{"s"}, authjs.Options{})
+	c, c4 := newCodec(t, 5, []string{"s"}, authjs.Options{}), newCodec(t, 4, []string{"s"}, authjs.Options{})
 	if c.CookieName() != "authjs.session-token" || c4.CookieName() != "next-auth.session-token" {
 		t.Error("default cookie names")
 	}

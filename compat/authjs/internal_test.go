@@ -83,7 +83,10 @@ func TestNoKid(t *testing.T) {
 			t.Errorf("secret %d, A256GCM with kid: %v", i, err)
 		}
 	}
-	other, _ := New([]string{"other"}, Options{})
+	other, err := New([]string{"other"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, err = c.Open(encrypt(t, jose.A256CBC_HS512, other.keys[0].cbc, "", `{"n":1}`))
 	if !errors.Is(err, sealed.ErrInvalid) {
 		t.Errorf("unknown secret without kid: %v", err)

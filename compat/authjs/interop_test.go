@@ -62,21 +62,6 @@ func checkUser(t *testing.T, claims map[string]any, extra ...string) {
 	}
 }
 
-func newCodec(t *testing.T, version int, secrets []string, opts authjs.Options) *authjs.Codec {
-	t.Helper()
-	var c *authjs.Codec
-	var err error
-	if version == 4 {
-		c, err = authjs.NewV4(secrets, opts)
-	} else {
-		c, err = authjs.New(secrets, opts)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func secretArg(version int, secrets []string) any {
 	if version == 4 {
 		return secrets[0] // NextAuth v4 takes a single string

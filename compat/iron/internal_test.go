@@ -28,7 +28,10 @@ func TestDefaultID(t *testing.T) {
 	if err != nil || string(got) != `{"hapi":true}` {
 		t.Fatalf("Open = %s, %v", got, err)
 	}
-	other, _ := New(map[string]string{"1": pw}, Options{})
+	other, err := New(map[string]string{"1": pw}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := other.Open(s); !errors.Is(err, sealed.ErrUnknownKey) {
 		t.Fatalf("without a default password: %v", err)
 	}
@@ -51,7 +54,10 @@ func TestAuthenticatedGarbage(t *testing.T) {
 		}
 		return base + "*" + salt + "*" + mac + "~2"
 	}
-	good, _ := c.Seal([]byte(`{"a":1}`))
+	good, err := c.Seal([]byte(`{"a":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
 	f := strings.Split(strings.TrimSuffix(good, "~2"), "*")
 	for name, tc := range map[string]struct {
 		value string

@@ -138,11 +138,10 @@ func TestGoSealPeerOpen(t *testing.T) {
 		})
 	}
 	// A tampered Go seal: iron-session rejects it too.
-	c, _ := iron.New(map[string]string{"1": pwOld}, iron.Options{})
-	seal, _ := c.Seal(payload)
-	f := strings.Split(seal, "*")
+	good := seal(t, newCodec(t, map[string]string{"1": pwOld}, iron.Options{}), string(payload))
+	f := strings.Split(good, "*")
 	f[4] = "A" + f[4][1:]
-	if f[4] == strings.Split(seal, "*")[4] {
+	if f[4] == strings.Split(good, "*")[4] {
 		f[4] = "B" + f[4][1:]
 	}
 	var u peerResp

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/compat/internal/compattest"
 	"github.com/sealedcookie/sealed/compat/iron"
 )
 
@@ -26,39 +26,35 @@ type vector struct {
 	Data      any               `json:"data"`
 }
 
-func loadVectors(t testing.TB) map[string]vector {
-	t.Helper()
-	b, err := os.ReadFile("testdata/vectors.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var list []vector
-	if err := json.Unmarshal(b, &list); err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]vector{}
-	for _, v := range list {
-		m[v.Name] = v
-	}
-	return m
+func loadVectors(tb testing.TB) map[string]vector {
+	tb.Helper()
+	return compattest.LoadVectors(tb, func(v vector) string { return v.Name })
 }
 
 func at(ms int64) func() time.Time { return func() time.Time { return time.UnixMilli(ms) } }
 
 func codec(t testing.TB, passwords map[string]string, nowMs int64) *iron.Codec {
 	t.Helper()
-	c, err := iron.New(passwords, iron.Options{Now: at(nowMs)})
+	return newCodec(t, passwords, iron.Options{Now: at(nowMs)})
+}
+
+func newCodec(t testing.TB, passwords map[string]string, opts iron.Options) *iron.Codec {
+	t.Helper()
+	c, err := iron.New(passwords, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-func wantErr(t *testing.T, err, target error) {
+// seal seals payload with c, failing t if it cannot.
+func seal(t testing.TB, c *iron.Codec, payload string) string {
 	t.Helper()
-	if !errors.Is(err, target) {
-		t.Fatalf("err = %v, want %v", err, target)
+	s, err := c.Seal([]byte(payload))
+	if err != nil {
+		t.Fatal(err)
 	}
+	return s
 }
 
 func jsonEqual(t *testing.T, got []byte, want any) {
@@ -88,7 +84,7 @@ func TestVectors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			got, err := codec(t, v.Passwords, v.Now).Open(v.Value)
 			if name == "expired" {
-				wantErr(t, err, sealed.ErrExpired)
+				compattest.WantErr(t, err, sealed.ErrExpired)
 				return
 			}
 			if err != nil {
@@ -121,7 +117,7 @@ func TestTimestampSkew(t *testing.T) {
 		t.Fatalf("59.999 s after expiry: %v", err)
 	}
 	_, err := codec(t, v.Passwords, exp+60_000).Open(v.Value)
-	wantErr(t, err, sealed.ErrExpired)
+	compattest.WantErr(t, err, sealed.ErrExpired)
 	// No expiry: opens forever.
 	n := loadVectors(t)["no-expiry"]
 	if _, err := codec(t, n.Passwords, n.Now+100*365*24*3600*1000).Open(n.Value); err != nil {
@@ -132,15 +128,15 @@ func TestTimestampSkew(t *testing.T) {
 func TestPasswords(t *testing.T) {
 	v := loadVectors(t)["rotated"] // sealed with id 2
 	_, err := codec(t, map[string]string{"1": v.Passwords["1"]}, v.Now).Open(v.Value)
-	wantErr(t, err, sealed.ErrUnknownKey)
+	compattest.WantErr(t, err, sealed.ErrUnknownKey)
 	// Same id, other password.
 	_, err = codec(t, map[string]string{"2": v.Passwords["1"]}, v.Now).Open(v.Value)
-	wantErr(t, err, sealed.ErrInvalid)
+	compattest.WantErr(t, err, sealed.ErrInvalid)
 	// A seal without id looks up "default".
 	_, err = codec(t, map[string]string{"2": v.Passwords["2"]}, v.Now).Open(strings.Replace(v.Value, "*2*", "**", 1))
-	wantErr(t, err, sealed.ErrUnknownKey)
+	compattest.WantErr(t, err, sealed.ErrUnknownKey)
 	_, err = codec(t, map[string]string{"default": v.Passwords["2"]}, v.Now).Open(strings.Replace(v.Value, "*2*", "**", 1))
-	wantErr(t, err, sealed.ErrInvalid) // the id is under the mac
+	compattest.WantErr(t, err, sealed.ErrInvalid) // the id is under the mac
 }
 
 func TestTampered(t *testing.T) {
@@ -208,9 +204,9 @@ func TestTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.Open(v.Value)
-	wantErr(t, err, sealed.ErrTooLarge)
+	compattest.WantErr(t, err, sealed.ErrTooLarge)
 	_, err = codec(t, v.Passwords, v.Now).Open(strings.Repeat("*", 5000))
-	wantErr(t, err, sealed.ErrTooLarge)
+	compattest.WantErr(t, err, sealed.ErrTooLarge)
 	if _, err := c.Seal([]byte(`{"a":"` + strings.Repeat("x", 4000) + `"}`)); !errors.Is(err, sealed.ErrTooLarge) {
 		t.Fatalf("Seal: %v", err)
 	}
@@ -224,23 +220,19 @@ func TestSeal(t *testing.T) {
 		t.Fatal(err)
 	}
 	payload := `{"user":{"id":1},"s":"héllo ✓"}`
-	seal, err := c.Seal([]byte(payload))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := strings.Split(seal, "*")
-	if len(f) != 8 || f[0] != "Fe26.2" || f[1] != "10" || len(f[2]) != 64 || len(f[6]) != 64 || f[5] != strconv.Itoa(now+3600_000) || !strings.HasSuffix(seal, "~2") {
-		t.Fatalf("seal = %s", seal)
+	sealed1 := seal(t, c, payload)
+	f := strings.Split(sealed1, "*")
+	if len(f) != 8 || f[0] != "Fe26.2" || f[1] != "10" || len(f[2]) != 64 || len(f[6]) != 64 || f[5] != strconv.Itoa(now+3600_000) || !strings.HasSuffix(sealed1, "~2") {
+		t.Fatalf("seal = %s", sealed1)
 	}
 	if strings.ToLower(f[2]) != f[2] || f[2] == f[6] {
 		t.Fatalf("salts %s %s", f[2], f[6])
 	}
-	got, err := c.Open(seal)
+	got, err := c.Open(sealed1)
 	if err != nil || string(got) != payload {
 		t.Fatalf("Open = %s, %v", got, err)
 	}
-	again, _ := c.Seal([]byte(payload))
-	if again == seal {
+	if again := seal(t, c, payload); again == sealed1 {
 		t.Fatal("two seals are equal: salts and iv are not random")
 	}
 	// Block-aligned payload: a full block of padding.
@@ -248,9 +240,8 @@ func TestSeal(t *testing.T) {
 		t.Fatalf("16-byte payload: %s, %v", got, err)
 	}
 	// Negative TTL: no expiry.
-	forever, _ := iron.New(pw, iron.Options{Now: at(now), TTL: -1})
-	s, _ := forever.Seal([]byte(`{}`))
-	if f := strings.Split(s, "*"); f[5] != "" {
+	forever := newCodec(t, pw, iron.Options{Now: at(now), TTL: -1})
+	if f := strings.Split(seal(t, forever, `{}`), "*"); f[5] != "" {
 		t.Fatalf("expiry %q", f[5])
 	}
 	for _, bad := range []string{``, `{`, `{"a":1} x`} {
@@ -301,8 +292,7 @@ func TestNew(t *testing.T) {
 		t.Error("negative MaxLen accepted")
 	}
 	// A single named password seals under its name.
-	c, _ := iron.New(map[string]string{"default": long}, iron.Options{})
-	s, _ := c.Seal([]byte(`1`))
+	s := seal(t, newCodec(t, map[string]string{"default": long}, iron.Options{}), `1`)
 	if !strings.HasPrefix(s, "Fe26.2*default*") {
 		t.Fatalf("seal = %s", s)
 	}
@@ -322,20 +312,14 @@ func TestOpenRequest(t *testing.T) {
 	}
 	jsonEqual(t, got, v.Data)
 	_, err = c.OpenRequest(req("other=1"), "app")
-	wantErr(t, err, http.ErrNoCookie)
-	wantErr(t, err, sealed.ErrMalformed)
+	compattest.WantErr(t, err, http.ErrNoCookie)
+	compattest.WantErr(t, err, sealed.ErrMalformed)
 
 	// iron-session v9's chunk: true splits a seal over app.0 ... app.3.
-	big, err := iron.New(v.Passwords, iron.Options{MaxLen: 4 * 4096, Now: at(v.Now)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seal, err := big.Seal([]byte(`{"blob":"` + strings.Repeat("b", 7000) + `"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := len(seal) / 3
-	p0, p1, p2 := seal[:n], seal[n:2*n], seal[2*n:]
+	big := newCodec(t, v.Passwords, iron.Options{MaxLen: 4 * 4096, Now: at(v.Now)})
+	s := seal(t, big, `{"blob":"`+strings.Repeat("b", 7000)+`"}`)
+	n := len(s) / 3
+	p0, p1, p2 := s[:n], s[n:2*n], s[2*n:]
 	if _, err := big.OpenRequest(req("app.2="+p2, "app.0="+p0, "app.1="+p1), "app"); err != nil {
 		t.Fatal(err)
 	}
@@ -344,11 +328,11 @@ func TestOpenRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = big.OpenRequest(req("app.0="+p0, "app.2="+p2), "app") // gap: joins app.0 only
-	wantErr(t, err, sealed.ErrMalformed)
+	compattest.WantErr(t, err, sealed.ErrMalformed)
 	// A chunk from another session of the same size.
-	other, _ := big.Seal([]byte(`{"blob":"` + strings.Repeat("c", 7000) + `"}`))
+	other := seal(t, big, `{"blob":"`+strings.Repeat("c", 7000)+`"}`)
 	_, err = big.OpenRequest(req("app.0="+p0, "app.1="+other[n:2*n], "app.2="+p2), "app")
-	wantErr(t, err, sealed.ErrInvalid)
+	compattest.WantErr(t, err, sealed.ErrInvalid)
 	_, err = c.OpenRequest(req("app.0="+p0, "app.1="+p1, "app.2="+p2), "app") // default MaxLen
-	wantErr(t, err, sealed.ErrTooLarge)
+	compattest.WantErr(t, err, sealed.ErrTooLarge)
 }
