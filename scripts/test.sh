@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Runs every test of the repository: formatting, vet, the race-enabled unit
-# and end-to-end tests of the root module and each nested module, a bounded
-# fuzz run of every parser, and (when its tools are present) the fleet test.
+# Runs every test of the repository: formatting, the module checks (no
+# go.mod replaces one of our modules, every module is tidy), vet, the
+# race-enabled unit and end-to-end tests of the root module and each nested
+# module, a bounded fuzz run of every parser, the release rehearsal
+# (scripts/release-check.sh: every module built from its tag with a clean
+# module cache, as a user gets it), and (when its tools are present) the
+# fleet test.
 # It ends with a summary: the tests that skipped, grouped by reason, the
 # checks that did not run, and the count of passed and failed checks.
 #
@@ -18,6 +22,14 @@
 # such a run is reported as that bug, not counted as a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Every module builds from this checkout through the committed go.work,
+# whatever GOWORK the caller's environment has: without it, a nested
+# module would look for its required github.com/sealedcookie/sealed v1.0.0
+# on the module proxy. scripts/modules.sh guard checks that each module's
+# directory resolves to this go.work; the user's view (GOWORK=off) is the
+# release rehearsal's, below.
+export GOWORK=$PWD/go.work
 
 fuzztime=${FUZZTIME:-200000x}
 if ! [[ $fuzztime =~ ^[1-9][0-9]*x$ || $fuzztime =~ ^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$ ]]; then
@@ -210,8 +222,13 @@ if [ -n "$unformatted" ]; then
 	echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 
+step "modules: no go.mod replaces one of ours; go.work matches the go.mod files"
+check scripts/modules.sh guard
+step "modules: go mod tidy -diff in every module"
+check scripts/modules.sh tidy-check
+
 # Every module: the root and the nested ones (adapters, comparisons).
-modules=$(find . -name go.mod -not -path '*/node_modules/*' -exec dirname {} \; | sort)
+modules=$(scripts/modules.sh list)
 # module_tests vets and tests one module, as one check.
 module_tests() { (cd "$1" && go vet ./... && gotest -race -count=1 ./...); }
 for m in $modules; do
@@ -230,6 +247,13 @@ fi
 
 step "allocation tests without -race (the race detector defeats sync.Pool)"
 check gotest -count=1 -run 'Allocations' .
+
+# The working tree, tagged in a temporary clone, fetched and built by
+# consumers with GOWORK=off and an empty module cache (about a minute).
+release_start=$SECONDS
+step "release rehearsal: every module from its tag, clean module cache, GOWORK=off"
+check scripts/release-check.sh --worktree
+release_time=$((SECONDS - release_start))
 
 # fuzz_one fuzzes one target. With a duration FUZZTIME, a run that ends in
 # "context deadline exceeded" without writing a failing input is go1.26's
@@ -277,6 +301,6 @@ fi
 if [ $fuzzbug -gt 0 ]; then
 	echo "fuzz: $fuzzbug run(s) ended by golang/go#75804 (no failing input), counted as passed"
 fi
-echo "time: $(duration $SECONDS) in all, $(duration $fuzz_time) fuzzing"
+echo "time: $(duration $SECONDS) in all, $(duration $fuzz_time) fuzzing, $(duration $release_time) release rehearsal"
 echo "checks: $passed passed, $failed failed"
 exit $status
