@@ -8,13 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +22,7 @@ import (
 	"github.com/sealedcookie/sealed/compat/migrate"
 	"github.com/sealedcookie/sealed/compat/starlette"
 	"github.com/sealedcookie/sealed/internal/peertest"
+	"github.com/sealedcookie/sealed/sealedtest"
 )
 
 // peerPython returns a Python interpreter with Starlette, and whether it
@@ -36,24 +34,6 @@ func peerPython(t *testing.T) (py string, uvicorn bool) {
 	py = peertest.Python(t, "SEALED_STARLETTE_PYTHON", "starlette.applications, starlette.middleware.sessions, itsdangerous",
 		"install with: apt-get update && apt-get install -y python3-starlette python3-uvicorn", "/usr/bin/python3", "python3")
 	return py, exec.Command(py, "-c", "import uvicorn").Run() == nil
-}
-
-// syncBuffer collects a process's output for failure messages.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startStarlette runs testdata/starlette_app.py under runner and returns its
@@ -71,7 +51,7 @@ func startStarlette(t *testing.T, py, runner, secret string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr syncBuffer
+	var stderr bytes.Buffer // read only once the process has exited
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		cancel()
@@ -84,13 +64,13 @@ func startStarlette(t *testing.T, py, runner, secret string) string {
 		cmd.Process.Kill()
 		select {
 		case <-exited:
+			if t.Failed() {
+				t.Logf("starlette_app.py stderr:\n%s", stderr.String())
+			}
 		case <-time.After(10 * time.Second):
 			t.Errorf("python (pid %d) did not exit", cmd.Process.Pid)
 		}
 		cancel()
-		if t.Failed() {
-			t.Logf("starlette_app.py stderr:\n%s", stderr.String())
-		}
 	})
 
 	line := make(chan string, 1)
@@ -107,14 +87,14 @@ func startStarlette(t *testing.T, py, runner, secret string) string {
 		var port int
 		var got string
 		if !ok {
-			t.Fatalf("starlette_app.py exited before listening:\n%s", stderr.String())
+			t.Fatal("starlette_app.py exited before listening") // the cleanup logs its stderr
 		}
 		if _, err := fmt.Sscanf(l, "LISTENING %d %s", &port, &got); err != nil || got != runner {
-			t.Fatalf("starlette_app.py said %q: %v\n%s", l, err, stderr.String())
+			t.Fatalf("starlette_app.py said %q: %v", l, err)
 		}
 		return fmt.Sprintf("http://127.0.0.1:%d", port)
 	case <-time.After(30 * time.Second):
-		t.Fatalf("starlette_app.py did not start within 30s:\n%s", stderr.String())
+		t.Fatal("starlette_app.py did not start within 30s")
 	}
 	return ""
 }
@@ -151,10 +131,7 @@ func e2e(t *testing.T, pyURL, secret, sealedName string) {
 	var converted atomic.Int32
 	var legacyErrs []string
 	var mu sync.Mutex
-	m, err := sealed.New(testKeys(t), sealed.JSON[user](), sealed.Options{Name: sealedName, Lifetime: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := sealedtest.NewManager(t, sealed.JSON[user](), sealed.Options{Name: sealedName, Lifetime: time.Hour})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
 		var names []string
@@ -180,27 +157,12 @@ func e2e(t *testing.T, pyURL, secret, sealedName string) {
 	}, mux))
 	defer goSrv.Close()
 
-	// One browser: the Go app's TLS client (it speaks plain http to Python
-	// too) with one cookie jar. Cookies are scoped to the host, 127.0.0.1,
-	// not the port, so both apps see the same cookies.
-	client := goSrv.Client()
-	client.Timeout = 10 * time.Second
-	jar, _ := cookiejar.New(nil)
-	client.Jar = jar
-	goURL, _ := url.Parse(goSrv.URL)
-	get := func(u string) (*http.Response, string) {
-		t.Helper()
-		resp, err := client.Get(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp, strings.TrimSpace(string(b))
-	}
+	// One browser for both apps: cookies are scoped to the host,
+	// 127.0.0.1, not the port, so both apps see the same cookies.
+	c := sealedtest.NewServerClient(t, goSrv)
 	whoami := func() string {
 		t.Helper()
-		resp, body := get(pyURL + "/whoami")
+		resp, body := c.Do("GET", pyURL+"/whoami")
 		var v struct{ User *string }
 		if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &v) != nil {
 			t.Fatalf("Starlette /whoami: %d %q", resp.StatusCode, body)
@@ -212,16 +174,13 @@ func e2e(t *testing.T, pyURL, secret, sealedName string) {
 	}
 
 	// Log in on the Starlette app.
-	resp, err := client.Post(pyURL+"/login", "application/json", strings.NewReader(`{"user":"alice","roles":["admin","dev"]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
+	login := httptest.NewRequest("POST", pyURL+"/login", strings.NewReader(`{"user":"alice","roles":["admin","dev"]}`))
+	login.Header.Set("Content-Type", "application/json")
+	if resp, _ := c.Send(login); resp.StatusCode != 200 {
 		t.Fatalf("Starlette /login: %d", resp.StatusCode)
 	}
-	legacy := jar.Cookies(goURL)
-	if len(legacy) != 1 || legacy[0].Name != "session" {
+	legacy := c.Cookies()
+	if len(legacy) != 1 || legacy["session"] == "" {
 		t.Fatalf("after Starlette login the browser sends %v to the Go app, want Starlette's session cookie", legacy)
 	}
 	if u := whoami(); u != "alice" {
@@ -229,31 +188,29 @@ func e2e(t *testing.T, pyURL, secret, sealedName string) {
 	}
 
 	// The Go app takes the session over.
-	resp, body := get(goSrv.URL + "/me")
-	if resp.StatusCode != 200 || body != "alice admin,dev" {
+	resp, body := c.Do("GET", "/me")
+	if resp.StatusCode != 200 || strings.TrimSpace(body) != "alice admin,dev" {
 		t.Fatalf("Go app: %d %q, want alice still logged in", resp.StatusCode, body)
 	}
-	set := resp.Cookies()
 	var sawExpiry, sawSealed bool
-	for _, c := range set {
+	for _, ck := range resp.Cookies() {
 		switch {
-		case c.Name == "session" && c.MaxAge < 0:
-			sawExpiry = c.Path == "/" && !sawSealed // the sealed one, if same-named, must come last
-		case c.Name == sealedName && c.Value != "" && c.MaxAge > 0:
+		case ck.Name == "session" && ck.MaxAge < 0:
+			sawExpiry = ck.Path == "/" && !sawSealed // the sealed one, if same-named, must come last
+		case ck.Name == sealedName && ck.Value != "" && ck.MaxAge > 0:
 			sawSealed = true
 		}
 	}
 	if !sawExpiry || !sawSealed {
 		t.Errorf("Set-Cookie %q: want Starlette's session expired (Path=/) and then the sealed %s set", resp.Header.Values("Set-Cookie"), sealedName)
 	}
-	now := jar.Cookies(goURL)
-	if len(now) != 1 || now[0].Name != sealedName || now[0].Value == legacy[0].Value {
+	if now := c.Cookies(); len(now) != 1 || now[sealedName] == "" || now[sealedName] == legacy["session"] {
 		t.Errorf("browser now sends %v to the Go app, want only the sealed %s cookie", now, sealedName)
 	}
 
 	// The next request carries only the sealed cookie and is still alice.
-	resp, body = get(goSrv.URL + "/me")
-	if resp.StatusCode != 200 || body != "alice admin,dev" || resp.Header.Get("X-Cookies") != sealedName {
+	resp, body = c.Do("GET", "/me")
+	if resp.StatusCode != 200 || strings.TrimSpace(body) != "alice admin,dev" || resp.Header.Get("X-Cookies") != sealedName {
 		t.Errorf("second Go request: %d %q carrying %q, want alice with only %s", resp.StatusCode, body, resp.Header.Get("X-Cookies"), sealedName)
 	}
 	if len(resp.Cookies()) != 0 {
@@ -268,21 +225,13 @@ func e2e(t *testing.T, pyURL, secret, sealedName string) {
 	}
 	mu.Unlock()
 
-	// Starlette's session is gone from the browser (the sealed cookie is
-	// Secure, so it does not even reach the plain-http Starlette app).
+	// Starlette's session is gone from the browser: Starlette sees no user.
+	// (The browser does send it the sealed cookie, 127.0.0.1 being a secure
+	// context; when that is named "session" too, Starlette cannot open it.)
 	if u := whoami(); u != "<anonymous>" {
 		t.Errorf("Starlette still sees %q after the takeover", u)
 	}
-	if names := jarNames(jar, pyURL); slices.Contains(names, "session") && sealedName != "session" {
-		t.Errorf("browser still sends %v to Starlette", names)
+	if _, ok := c.Cookies()["session"]; ok && sealedName != "session" {
+		t.Errorf("browser still sends %v to Starlette", c.Cookies())
 	}
-}
-
-func jarNames(jar http.CookieJar, raw string) []string {
-	u, _ := url.Parse(raw)
-	var names []string
-	for _, c := range jar.Cookies(u) {
-		names = append(names, c.Name)
-	}
-	return names
 }

@@ -67,7 +67,10 @@ func Example() {
 	u, _ := url.Parse(srv.URL)
 
 	// The browser arrives with the cookie Starlette set at login.
-	value, _ := legacyCodec.Seal([]byte(`{"user": "alice"}`))
+	value, err := legacyCodec.Seal([]byte(`{"user": "alice"}`))
+	if err != nil {
+		panic(err)
+	}
 	client.Jar.SetCookies(u, []*http.Cookie{{Name: "session", Value: value, Path: "/"}})
 
 	for range 2 {

@@ -1,16 +1,12 @@
 package migrate_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"maps"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -24,6 +20,7 @@ import (
 	"github.com/sealedcookie/sealed/compat/iron"
 	"github.com/sealedcookie/sealed/compat/migrate"
 	"github.com/sealedcookie/sealed/compat/starlette"
+	"github.com/sealedcookie/sealed/sealedtest"
 )
 
 // user is the Go application's session type.
@@ -59,33 +56,17 @@ func convert(calls *atomic.Int32) func(*http.Request, []byte) (user, error) {
 	}
 }
 
-func testKeys(t testing.TB) *sealed.KeyRing {
-	t.Helper()
-	k, err := sealed.NewKey("test", bytes.Repeat([]byte{7}, sealed.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := sealed.NewKeyRing(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// app is a Go application behind migrate.Handler, served over TLS, with a
-// client whose cookie jar plays the browser.
+// app is a Go application behind migrate.Handler, served in process over
+// https, with a sealedtest.Client as the browser.
 type app struct {
+	*sealedtest.Client
 	t       *testing.T
 	m       *sealed.Manager[user]
-	srv     *httptest.Server
-	client  *http.Client
-	jar     *cookiejar.Jar
-	url     *url.URL
 	convert atomic.Int32
+	mgrErrs sealedtest.ErrorLog
 
 	mu         sync.Mutex
 	legacyErrs []error
-	mgrErrs    []error
 }
 
 // newApp serves:
@@ -97,19 +78,7 @@ type app struct {
 func newApp(t *testing.T, sealedName string, src migrate.Source, mod func(*migrate.Legacy[user])) *app {
 	t.Helper()
 	a := &app{t: t}
-	var err error
-	a.m, err = sealed.New(testKeys(t), sealed.JSON[user](), sealed.Options{
-		Name:     sealedName,
-		Lifetime: time.Hour,
-		OnError: func(_ context.Context, err error) {
-			a.mu.Lock()
-			a.mgrErrs = append(a.mgrErrs, err)
-			a.mu.Unlock()
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a.m = sealedtest.NewManager(t, sealed.JSON[user](), sealed.Options{Name: sealedName, Lifetime: time.Hour, OnError: a.mgrErrs.OnError})
 	legacy := migrate.Legacy[user]{
 		Source:  src,
 		Convert: convert(&a.convert),
@@ -146,23 +115,18 @@ func newApp(t *testing.T, sealedName string, src migrate.Source, mod func(*migra
 	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
 		a.m.Destroy(r.Context())
 	})
-	a.srv = httptest.NewTLSServer(migrate.Handler(a.m, legacy, mux))
-	t.Cleanup(a.srv.Close)
-	a.client = a.srv.Client()
-	a.client.Timeout = 10 * time.Second
-	a.jar, _ = cookiejar.New(nil)
-	a.client.Jar = a.jar
-	a.url, _ = url.Parse(a.srv.URL)
+	a.Client = sealedtest.NewClient(t, migrate.Handler(a.m, legacy, mux))
 	return a
 }
 
-// setLegacy puts cookies into the jar as if the legacy app had set them,
-// with Path=/.
+// setLegacy stores cookies in the browser as if the legacy app had set
+// them, with Path=/.
 func (a *app) setLegacy(cookies ...*http.Cookie) {
 	for _, c := range cookies {
-		c.Path = "/"
+		cp := *c
+		cp.Path = "/"
+		a.SetCookie(&cp)
 	}
-	a.jar.SetCookies(a.url, cookies)
 }
 
 type result struct {
@@ -175,33 +139,27 @@ type result struct {
 
 func (a *app) do(method, path string) result {
 	a.t.Helper()
-	req, err := http.NewRequest(method, a.srv.URL+path, nil)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	resp, err := a.client.Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return result{resp.StatusCode, strings.TrimSpace(string(body)), resp.Cookies(), resp.Header.Get("X-Cookies"), resp.Header}
+	resp, body := a.Do(method, path)
+	return result{resp.StatusCode, strings.TrimSpace(body), resp.Cookies(), resp.Header.Get("X-Cookies"), resp.Header}
 }
 
-// jarNames returns the names of the cookies the jar would send.
-func (a *app) jarNames() []string {
-	var names []string
-	for _, c := range a.jar.Cookies(a.url) {
-		names = append(names, c.Name)
-	}
-	slices.Sort(names)
-	return names
-}
+// jarNames returns the names of the cookies the browser would send.
+func (a *app) jarNames() []string { return slices.Sorted(maps.Keys(a.Cookies())) }
 
 func (a *app) errs() (legacy, manager []error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return slices.Clone(a.legacyErrs), slices.Clone(a.mgrErrs)
+	return slices.Clone(a.legacyErrs), a.mgrErrs.Take()
+}
+
+// newStarlette returns a Starlette codec, failing t if it cannot.
+func newStarlette(t *testing.T, secret string, opts starlette.Options) *starlette.Codec {
+	t.Helper()
+	c, err := starlette.New(secret, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // find returns the last Set-Cookie named name.
@@ -252,7 +210,10 @@ func readers(t *testing.T) []legacyCase {
 	if err != nil {
 		t.Fatal(err)
 	}
-	flOld, _ := flask.New("old-flask-secret", flask.Options{})
+	flOld, err := flask.New("old-flask-secret", flask.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	flValue, err := flOld.Seal([]byte(`{"_permanent":true,"roles":["admin","dev"],"user":"alice"}`)) // a fallback key opens
 	if err != nil {
 		t.Fatal(err)
@@ -419,7 +380,7 @@ func TestSealedWins(t *testing.T) {
 // TestBadLegacy: a legacy cookie that does not open or convert gives no
 // session (not a 500), is expired, and is reported to OnError.
 func TestBadLegacy(t *testing.T) {
-	st, _ := starlette.New("starlette-secret", starlette.Options{MaxAge: time.Hour})
+	st := newStarlette(t, "starlette-secret", starlette.Options{MaxAge: time.Hour})
 	seal := func(c *starlette.Codec, s string) string {
 		v, err := c.Seal([]byte(s))
 		if err != nil {
@@ -428,8 +389,8 @@ func TestBadLegacy(t *testing.T) {
 		return v
 	}
 	good := seal(st, session)
-	wrong, _ := starlette.New("another-secret", starlette.Options{})
-	old, _ := starlette.New("starlette-secret", starlette.Options{Now: func() time.Time { return time.Now().Add(-2 * time.Hour) }})
+	wrong := newStarlette(t, "another-secret", starlette.Options{})
+	old := newStarlette(t, "starlette-secret", starlette.Options{Now: func() time.Time { return time.Now().Add(-2 * time.Hour) }})
 
 	for _, tc := range []struct {
 		name  string
@@ -494,9 +455,8 @@ func TestSameName(t *testing.T) {
 	if len(r.cookies) != 2 || r.cookies[0].MaxAge >= 0 || r.cookies[1].Value == "" || r.cookies[1].MaxAge <= 0 {
 		t.Errorf("Set-Cookie %q, want the legacy expiry then the sealed value", lines)
 	}
-	jar := a.jar.Cookies(a.url)
-	if len(jar) != 1 || jar[0].Value == legacyValue {
-		t.Fatalf("browser holds %v, want only the sealed session cookie", jar)
+	if cookies := a.Cookies(); len(cookies) != 1 || cookies["session"] == legacyValue {
+		t.Fatalf("browser holds %v, want only the sealed session cookie", cookies)
 	}
 	r = a.do("GET", "/me")
 	if r.status != 200 || r.body != "alice admin,dev" || len(r.cookies) != 0 {
@@ -518,12 +478,12 @@ func TestSameName(t *testing.T) {
 // Domain (else the browser keeps the cookie) and is Secure when asked, and
 // that requests without a legacy cookie are left alone.
 func TestAttributes(t *testing.T) {
-	st, _ := starlette.New("starlette-secret", starlette.Options{})
-	value, _ := st.Seal([]byte(`{"user":"reject"}`))
-	m, err := sealed.New(testKeys(t), sealed.JSON[user](), sealed.Options{})
+	st := newStarlette(t, "starlette-secret", starlette.Options{})
+	value, err := st.Seal([]byte(`{"user":"reject"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
+	m := sealedtest.NewManager(t, sealed.JSON[user](), sealed.Options{})
 	var calls atomic.Int32
 	var nextCalls int
 	h := migrate.Handler(m, migrate.Legacy[user]{
@@ -570,11 +530,8 @@ func TestAttributes(t *testing.T) {
 
 // TestHandlerPanics checks that a misconfigured Handler fails at once.
 func TestHandlerPanics(t *testing.T) {
-	m, err := sealed.New(testKeys(t), sealed.JSON[user](), sealed.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _ := starlette.New("s", starlette.Options{})
+	m := sealedtest.NewManager(t, sealed.JSON[user](), sealed.Options{})
+	st := newStarlette(t, "s", starlette.Options{})
 	ok := migrate.Legacy[user]{Source: migrate.Starlette(st, ""), Convert: func(*http.Request, []byte) (user, error) { return user{}, nil }}
 	next := http.NotFoundHandler()
 	for name, f := range map[string]func(){
