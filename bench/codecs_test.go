@@ -22,6 +22,7 @@ import (
 	"github.com/sealedcookie/sealed"
 	"github.com/sealedcookie/sealed/codec/cbor"
 	"github.com/sealedcookie/sealed/codec/msgpack"
+	"github.com/sealedcookie/sealed/sealedtest"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -42,12 +43,7 @@ type contender[T any] struct {
 func key32(fill byte) []byte { return bytes.Repeat([]byte{fill}, 32) }
 
 func newSealer(tb testing.TB) *sealed.Sealer {
-	k, err := sealed.NewKey("k1", key32(1))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ring, _ := sealed.NewKeyRing(k)
-	return sealed.NewSealer(ring)
+	return sealed.NewSealer(sealedtest.NewKeyRing(tb, "k1"))
 }
 
 func typed[T any](name string, s *sealed.Sealer, c sealed.Codec[T]) contender[T] {
@@ -278,31 +274,26 @@ func run[T any](b *testing.B, size string, in *T, cs []contender[T]) {
 	}
 }
 
-// The hand-written binary encodings reject what sealed.Binary requires them
-// to: trailing data, every truncation, another version.
+// The hand-written binary encodings keep the Codec contract that
+// sealed.Binary hands them, and reject another version.
 func TestBinaryEncodings(t *testing.T) {
+	if err := sealedtest.TestCodec(sealed.Binary[SmallBin](), SmallBin(NewSmall())); err != nil {
+		t.Errorf("small: %v", err)
+	}
+	if err := sealedtest.TestCodec(sealed.Binary[LargeBin](), LargeBin(NewLarge())); err != nil {
+		t.Errorf("large: %v", err)
+	}
 	small, large := SmallBin(NewSmall()), LargeBin(NewLarge())
 	for name, v := range map[string]interface {
 		AppendBinary([]byte) ([]byte, error)
 		UnmarshalBinary([]byte) error
 	}{"small": &small, "large": &large} {
-		enc, _ := v.AppendBinary(nil)
-		for n := range len(enc) {
-			if err := v.UnmarshalBinary(enc[:n]); err == nil {
-				t.Fatalf("%s: truncated to %d of %d bytes: accepted", name, n, len(enc))
-			}
-		}
-		if err := v.UnmarshalBinary(append(bytes.Clone(enc), 0)); err == nil {
-			t.Fatalf("%s: trailing byte accepted", name)
+		enc, err := v.AppendBinary(nil)
+		if err != nil {
+			t.Fatal(err)
 		}
 		if err := v.UnmarshalBinary(append([]byte{2}, enc[1:]...)); err == nil {
 			t.Fatalf("%s: version 2 accepted", name)
 		}
-		if err := v.UnmarshalBinary(enc); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	if !reflect.DeepEqual(normalize(Large(large)), normalize(NewLarge())) {
-		t.Fatal("large: decoded value differs")
 	}
 }
