@@ -17,6 +17,7 @@ import (
 	"github.com/sealedcookie/sealed"
 	"github.com/sealedcookie/sealed/compat/authjs"
 	"github.com/sealedcookie/sealed/compat/flask"
+	"github.com/sealedcookie/sealed/compat/internal/compattest"
 	"github.com/sealedcookie/sealed/compat/iron"
 	"github.com/sealedcookie/sealed/compat/migrate"
 	"github.com/sealedcookie/sealed/compat/starlette"
@@ -198,57 +199,37 @@ type legacyCase struct {
 
 func readers(t *testing.T) []legacyCase {
 	t.Helper()
-	st, err := starlette.New("starlette-secret", starlette.Options{MaxAge: time.Hour})
-	if err != nil {
+	st, errSt := starlette.New("starlette-secret", starlette.Options{MaxAge: time.Hour})
+	fl, errFl := flask.New("flask-secret", flask.Options{}, "old-flask-secret")
+	flOld, errOld := flask.New("old-flask-secret", flask.Options{})
+	ir, errIr := iron.New(map[string]string{"2": strings.Repeat("p", 32), "1": strings.Repeat("o", 32)}, iron.Options{})
+	aj, errAj := authjs.New([]string{"authjs-secret"}, authjs.Options{})
+	v4, errV4 := authjs.NewV4([]string{"nextauth-secret"}, authjs.Options{})
+	if err := errors.Join(errSt, errFl, errOld, errIr, errAj, errV4); err != nil {
 		t.Fatal(err)
 	}
-	stValue, err := st.Seal([]byte(session))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fl, err := flask.New("flask-secret", flask.Options{}, "old-flask-secret")
-	if err != nil {
-		t.Fatal(err)
-	}
-	flOld, err := flask.New("old-flask-secret", flask.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	flValue, err := flOld.Seal([]byte(`{"_permanent":true,"roles":["admin","dev"],"user":"alice"}`)) // a fallback key opens
-	if err != nil {
-		t.Fatal(err)
-	}
-	ir, err := iron.New(map[string]string{"2": strings.Repeat("p", 32), "1": strings.Repeat("o", 32)}, iron.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	irValue, err := ir.Seal([]byte(session))
-	if err != nil {
-		t.Fatal(err)
-	}
-	aj, err := authjs.New([]string{"authjs-secret"}, authjs.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ajValue, err := aj.Seal([]byte(session))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v4, err := authjs.NewV4([]string{"nextauth-secret"}, authjs.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v4Value, err := v4.Seal([]byte(session))
-	if err != nil {
-		t.Fatal(err)
-	}
+	flValue := compattest.MustSeal(t, flOld, `{"_permanent":true,"roles":["admin","dev"],"user":"alice"}`) // a fallback key opens
 	return []legacyCase{
-		{"starlette", migrate.Starlette(st, ""), []*http.Cookie{{Name: "session", Value: stValue}}},
+		{"starlette", migrate.Starlette(st, ""), []*http.Cookie{{Name: "session", Value: compattest.MustSeal(t, st, session)}}},
 		{"flask", migrate.Flask(fl, "flask_session"), []*http.Cookie{{Name: "flask_session", Value: flValue}}},
-		{"iron", migrate.Iron(ir, "iron_session"), []*http.Cookie{{Name: "iron_session", Value: irValue}}},
-		{"authjs", migrate.AuthJS(aj), aj.Cookies(ajValue, nil)},
-		{"nextauth-v4", migrate.AuthJS(v4), v4.Cookies(v4Value, nil)},
+		{"iron", migrate.Iron(ir, "iron_session"), []*http.Cookie{{Name: "iron_session", Value: compattest.MustSeal(t, ir, session)}}},
+		{"authjs", migrate.AuthJS(aj), aj.Cookies(compattest.MustSeal(t, aj, session), nil)},
+		{"nextauth-v4", migrate.AuthJS(v4), v4.Cookies(compattest.MustSeal(t, v4, session), nil)},
 	}
+}
+
+// takeOver serves an app with the sealed cookie "sid" that takes over
+// tc's sessions, and makes the first request, with tc's cookies: it must
+// see the user.
+func takeOver(t *testing.T, tc legacyCase) (*app, result) {
+	t.Helper()
+	a := newApp(t, "sid", tc.src, nil)
+	a.setLegacy(tc.cookies...)
+	r := a.do("GET", "/me")
+	if r.status != 200 || r.body != "alice admin,dev" {
+		t.Fatalf("first request: %d %q, want the migrated user", r.status, r.body)
+	}
+	return a, r
 }
 
 // TestMigrate takes over a session sealed by each compat codec: the first
@@ -257,13 +238,7 @@ func readers(t *testing.T) []legacyCase {
 func TestMigrate(t *testing.T) {
 	for _, tc := range readers(t) {
 		t.Run(tc.name, func(t *testing.T) {
-			a := newApp(t, "sid", tc.src, nil)
-			a.setLegacy(tc.cookies...)
-
-			r := a.do("GET", "/me")
-			if r.status != 200 || r.body != "alice admin,dev" {
-				t.Fatalf("first request: %d %q, want the migrated user", r.status, r.body)
-			}
+			a, r := takeOver(t, tc)
 			if c := find(r.cookies, "sid"); c == nil || c.Value == "" || c.MaxAge <= 0 {
 				t.Errorf("no sealed cookie set: %v", r.cookies)
 			}
@@ -294,27 +269,16 @@ func TestMigrate(t *testing.T) {
 func TestMigrateChunks(t *testing.T) {
 	big := `{"user":"alice","roles":["admin","dev"],"pad":"` + strings.Repeat("x", 6000) + `"}`
 
-	aj, err := authjs.New([]string{"authjs-secret"}, authjs.Options{})
-	if err != nil {
+	aj, errAj := authjs.New([]string{"authjs-secret"}, authjs.Options{})
+	ir, errIr := iron.New(map[string]string{"1": strings.Repeat("p", 32)}, iron.Options{MaxLen: 16 << 10})
+	if err := errors.Join(errAj, errIr); err != nil {
 		t.Fatal(err)
 	}
-	ajValue, err := aj.Seal([]byte(big))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ajCookies := aj.Cookies(ajValue, nil)
+	ajCookies := aj.Cookies(compattest.MustSeal(t, aj, big), nil)
 	if len(ajCookies) < 2 {
 		t.Fatalf("Auth.js value not chunked: %d cookies", len(ajCookies))
 	}
-
-	ir, err := iron.New(map[string]string{"1": strings.Repeat("p", 32)}, iron.Options{MaxLen: 16 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	irValue, err := ir.Seal([]byte(big))
-	if err != nil {
-		t.Fatal(err)
-	}
+	irValue := compattest.MustSeal(t, ir, big)
 	var irCookies []*http.Cookie
 	for i := 0; len(irValue) > 0; i++ { // iron-session v9's chunk: true
 		n := min(len(irValue), 3000)
@@ -327,12 +291,7 @@ func TestMigrateChunks(t *testing.T) {
 		{"iron", migrate.Iron(ir, "iron_session"), irCookies},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := newApp(t, "sid", tc.src, nil)
-			a.setLegacy(tc.cookies...)
-			r := a.do("GET", "/me")
-			if r.status != 200 || r.body != "alice admin,dev" {
-				t.Fatalf("first request: %d %q, want the migrated user", r.status, r.body)
-			}
+			a, r := takeOver(t, tc)
 			for _, c := range tc.cookies {
 				expired(t, r.cookies, c.Name)
 			}
@@ -381,13 +340,7 @@ func TestSealedWins(t *testing.T) {
 // session (not a 500), is expired, and is reported to OnError.
 func TestBadLegacy(t *testing.T) {
 	st := newStarlette(t, "starlette-secret", starlette.Options{MaxAge: time.Hour})
-	seal := func(c *starlette.Codec, s string) string {
-		v, err := c.Seal([]byte(s))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+	seal := func(c *starlette.Codec, s string) string { return compattest.MustSeal(t, c, s) }
 	good := seal(st, session)
 	wrong := newStarlette(t, "another-secret", starlette.Options{})
 	old := newStarlette(t, "starlette-secret", starlette.Options{Now: func() time.Time { return time.Now().Add(-2 * time.Hour) }})
