@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sealedcookie/sealed/internal/cacheheader"
 	"github.com/sealedcookie/sealed/internal/format"
 )
 
@@ -705,7 +706,7 @@ func (s *state[T]) commit(h http.Header) error {
 		}
 	}
 	if s.loaded {
-		addVaryCookie(h) // the response depends on the Cookie header
+		cacheheader.VaryCookie(h) // the response depends on the Cookie header
 	}
 	return nil
 }

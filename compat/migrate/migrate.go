@@ -51,6 +51,7 @@ import (
 	"github.com/sealedcookie/sealed/compat/flask"
 	"github.com/sealedcookie/sealed/compat/iron"
 	"github.com/sealedcookie/sealed/compat/starlette"
+	"github.com/sealedcookie/sealed/internal/cacheheader"
 )
 
 // ErrSkip, returned by [Legacy.Convert], drops a legacy session that holds
@@ -285,39 +286,26 @@ func (l *Legacy[T]) expiry(name string, tls bool) *http.Cookie {
 		Domain:   l.Domain,
 		MaxAge:   -1,              // Max-Age=0
 		Expires:  time.Unix(0, 0), // for clients without Max-Age
-		Secure:   l.Secure || tls || strings.HasPrefix(name, "__Secure-") || strings.HasPrefix(name, "__Host-"),
+		Secure:   l.Secure || tls || hasPrefixFold(name, "__Secure-") || hasPrefixFold(name, "__Host-"),
 		HttpOnly: true,
 	}
 }
 
+// hasPrefixFold reports whether s starts with prefix, ignoring case, as
+// browsers match cookie-name prefixes.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
 // expire adds to w's header the Set-Cookie lines that delete the legacy
-// cookies called names, and keeps shared caches from storing them (as the
-// Manager does for its own cookies; a handler that later replaces
-// Cache-Control takes that on itself).
+// cookies called names, and keeps shared caches from storing them, as the
+// Manager does for its own cookies.
 func (l *Legacy[T]) expire(w http.ResponseWriter, r *http.Request, names []string) {
 	h := w.Header()
 	for _, n := range names {
 		h.Add("Set-Cookie", l.expiry(n, r.TLS != nil).String())
 	}
-	if !hasToken(h.Values("Vary"), "cookie") && !hasToken(h.Values("Vary"), "*") {
-		h.Add("Vary", "Cookie")
-	}
-	if len(h.Values("Cache-Control")) == 0 {
-		h.Set("Cache-Control", `no-cache="Set-Cookie"`)
-	}
-}
-
-// hasToken reports whether a comma-separated header has token
-// (case-insensitive).
-func hasToken(values []string, token string) bool {
-	for _, v := range values {
-		for t := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
+	cacheheader.ForSetCookie(h)
 }
 
 // report passes err to OnError or logs it.
