@@ -48,6 +48,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/compat/internal/split"
 )
 
 // Default cookie names. Auth.js and NextAuth use the "__Secure-" names when
@@ -218,17 +219,9 @@ func (c *Codec) Open(value string) (claims []byte, err error) {
 		return nil, fmt.Errorf("authjs: value of %d bytes exceeds %d: %w", len(value), c.maxLen, sealed.ErrTooLarge)
 	}
 	var parts [5]string
-	rest := value
-	for i := range 4 {
-		var ok bool
-		if parts[i], rest, ok = strings.Cut(rest, "."); !ok {
-			return nil, fmt.Errorf("authjs: not a compact JWE: %w", sealed.ErrMalformed)
-		}
-	}
-	if strings.Contains(rest, ".") {
+	if !split.Exact(value, ".", parts[:]) {
 		return nil, fmt.Errorf("authjs: not a compact JWE: %w", sealed.ErrMalformed)
 	}
-	parts[4] = rest
 	var dec [5][]byte
 	for i, p := range parts {
 		if dec[i], err = b64.DecodeString(p); err != nil {

@@ -51,6 +51,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/compat/internal/split"
 )
 
 // Defaults applied by [New] to zero [Options] fields, and iron's limits.
@@ -184,17 +185,9 @@ func (c *Codec) Open(value string) ([]byte, error) {
 		value = value[:i]
 	}
 	var parts [8]string
-	rest := value
-	for i := range 7 {
-		var ok bool
-		if parts[i], rest, ok = strings.Cut(rest, "*"); !ok {
-			return nil, fmt.Errorf("iron: seal does not have 8 fields: %w", sealed.ErrMalformed)
-		}
-	}
-	if strings.Contains(rest, "*") {
+	if !split.Exact(value, "*", parts[:]) {
 		return nil, fmt.Errorf("iron: seal does not have 8 fields: %w", sealed.ErrMalformed)
 	}
-	parts[7] = rest
 	id, encSalt, ivB64, ctB64, expStr, macSalt, mac := parts[1], parts[2], parts[3], parts[4], parts[5], parts[6], parts[7]
 	if parts[0] != prefix {
 		return nil, fmt.Errorf("iron: not a Fe26.2 seal: %w", sealed.ErrMalformed)
