@@ -56,7 +56,7 @@ type mwBench struct {
 // read:      the handler Gets a ~200-byte session  vs Typed.Open + the bare handler
 // update:    the handler Updates a counter         vs Typed.Open + Typed.AppendSeal + the bare handler
 func newMwBench(b *testing.B) *mwBench {
-	keys := mwRing(b, mwKey(b, "k1", 1))
+	keys := mwRing(b, fixedKey(b, "k1", 1))
 	m, err := sealed.New(keys, sealed.JSON[mwBenchSession](), sealed.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -155,7 +155,7 @@ func BenchmarkMiddleware(b *testing.B) {
 }
 
 // BenchmarkPairedMiddleware measures the same cases as BenchmarkMiddleware
-// as ratios that survive a noisy machine (see pairedRun): x-ours-vs-ref is
+// as ratios that survive a noisy machine (see PairedRun): x-ours-vs-ref is
 // the middleware's time over its baseline's. The target for "read" is 1.3.
 //
 //	go test -run '^$' -bench PairedMiddleware -count 8 . | tee /tmp/mw.txt
@@ -165,7 +165,7 @@ func BenchmarkPairedMiddleware(b *testing.B) {
 	for _, c := range mb.cases {
 		b.Run("case="+c, func(b *testing.B) {
 			wb, ws := &mwBenchWriter{h: http.Header{}}, &mwBenchWriter{h: http.Header{}}
-			pairedRun(b,
+			sealed.PairedRun(b, "ref", "ours",
 				func() { wb.reset(); mb.bare[c].ServeHTTP(wb, mb.bareReq) },
 				func() { ws.reset(); mb.sealed[c].ServeHTTP(ws, mb.mwReq) })
 		})

@@ -249,14 +249,14 @@ func BenchmarkPairedCore(b *testing.B) {
 	for _, n := range benchSizes {
 		pt := make([]byte, n)
 		b.Run(fmt.Sprintf("op=Seal/size=%d", n), func(b *testing.B) {
-			pairedRun(b,
+			sealed.PairedRun(b, "ref", "ours",
 				func() { sinkString = ref.seal(pt) },
 				func() { sinkString, _ = s.Seal("session", pt, exp) })
 		})
 		refValue := ref.seal(pt)
 		value, _ := s.Seal("session", pt, exp)
 		b.Run(fmt.Sprintf("op=Open/size=%d", n), func(b *testing.B) {
-			pairedRun(b,
+			sealed.PairedRun(b, "ref", "ours",
 				func() { sinkBytes, _ = ref.open(refValue) },
 				func() { sinkBytes, _, _ = s.Open("session", value) })
 		})
@@ -264,7 +264,7 @@ func BenchmarkPairedCore(b *testing.B) {
 	sess := newBenchSession()
 	typed := sealed.NewTyped(s, sealed.JSON[benchSession]())
 	b.Run("op=TypedRoundTrip/size=200", func(b *testing.B) {
-		pairedRun(b,
+		sealed.PairedRun(b, "ref", "ours",
 			func() {
 				pt, _ := json.Marshal(&sess)
 				out, _ := ref.open(ref.seal(pt))
@@ -280,27 +280,4 @@ func BenchmarkPairedCore(b *testing.B) {
 				}
 			})
 	})
-}
-
-// pairedRun alternates batches of ref and ours and reports their means.
-func pairedRun(b *testing.B, ref, ours func()) {
-	const batch = 16
-	var tRef, tOurs time.Duration
-	b.ReportAllocs()
-	for b.Loop() {
-		start := time.Now()
-		for range batch {
-			ref()
-		}
-		mid := time.Now()
-		for range batch {
-			ours()
-		}
-		tRef += mid.Sub(start)
-		tOurs += time.Since(mid)
-	}
-	n := float64(b.N * batch)
-	b.ReportMetric(float64(tRef.Nanoseconds())/n, "ns/op-ref")
-	b.ReportMetric(float64(tOurs.Nanoseconds())/n, "ns/op-ours")
-	b.ReportMetric(float64(tOurs)/float64(tRef), "x-ours-vs-ref")
 }

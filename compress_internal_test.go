@@ -11,7 +11,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 	"unsafe"
 )
 
@@ -281,7 +280,7 @@ func BenchmarkDeflateScrubPaired(b *testing.B) {
 	z.release()
 	dst := make([]byte, 0, 8192)
 	b.Run("op=deflate", func(b *testing.B) {
-		pairedScrub(b,
+		PairedRun(b, "unscrubbed", "scrubbed",
 			func() { // before: Reset, compress, clear the output, pool
 				z := deflaters.get()
 				z.w.Reset(&z.out)
@@ -294,7 +293,7 @@ func BenchmarkDeflateScrubPaired(b *testing.B) {
 			func() { _, _, z := s.deflate(pt); z.release() })
 	})
 	b.Run("op=inflate", func(b *testing.B) {
-		pairedScrub(b,
+		PairedRun(b, "unscrubbed", "scrubbed",
 			func() { // before: Reset, inflate, pool
 				z := inflaters.get()
 				z.src.Reset(compressed)
@@ -311,26 +310,4 @@ func BenchmarkDeflateScrubPaired(b *testing.B) {
 				}
 			})
 	})
-}
-
-func pairedScrub(b *testing.B, before, after func()) {
-	const batch = 16
-	var tBefore, tAfter time.Duration
-	b.ReportAllocs()
-	for b.Loop() {
-		start := time.Now()
-		for range batch {
-			before()
-		}
-		mid := time.Now()
-		for range batch {
-			after()
-		}
-		tBefore += mid.Sub(start)
-		tAfter += time.Since(mid)
-	}
-	n := float64(b.N * batch)
-	b.ReportMetric(float64(tBefore.Nanoseconds())/n, "ns/op-unscrubbed")
-	b.ReportMetric(float64(tAfter.Nanoseconds())/n, "ns/op-scrubbed")
-	b.ReportMetric(float64(tAfter)/float64(tBefore), "x-scrubbed-vs-not")
 }

@@ -20,7 +20,7 @@ import (
 // encoding/json would quote.
 func TestErrorsCarryNoSessionData(t *testing.T) {
 	const secret = "s3cr3t-token-42"
-	ring := mwRing(t, mwKey(t, "k1", 1))
+	ring := mwRing(t, fixedKey(t, "k1", 1))
 	const pin = 982451653
 	type before struct {
 		PIN   int    `json:"pin"`
@@ -125,12 +125,12 @@ func TestDefaultLogLevels(t *testing.T) {
 	defer slog.SetDefault(prev)
 
 	clk := newClock()
-	m, err := sealed.New(mwRing(t, mwKey(t, "k1", 1)), sealed.JSON[sess](), sealed.Options{Now: clk.Now, Lifetime: time.Hour})
+	m, err := sealed.New(mwRing(t, fixedKey(t, "k1", 1)), sealed.JSON[sess](), sealed.Options{Now: clk.Now, Lifetime: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, _ := sealed.New(mwRing(t, mwKey(t, "k2", 2)), sealed.JSON[sess](), sealed.Options{Now: clk.Now})
-	sameID, _ := sealed.New(mwRing(t, mwKey(t, "k1", 3)), sealed.JSON[sess](), sealed.Options{Now: clk.Now})
+	other, _ := sealed.New(mwRing(t, fixedKey(t, "k2", 2)), sealed.JSON[sess](), sealed.Options{Now: clk.Now})
+	sameID, _ := sealed.New(mwRing(t, fixedKey(t, "k1", 3)), sealed.JSON[sess](), sealed.Options{Now: clk.Now})
 	cookie := func(m *sealed.Manager[sess]) string {
 		ctx := m.LoadHeader(context.Background(), http.Header{})
 		m.Put(ctx, sess{User: "a"})

@@ -89,7 +89,7 @@ func TestManagerClockSkew(t *testing.T) {
 }
 
 func TestNewRejectsNegativeSkewAndCompression(t *testing.T) {
-	keys := mwRing(t, mwKey(t, "k1", 1))
+	keys := mwRing(t, fixedKey(t, "k1", 1))
 	for _, opts := range []sealed.Options{{ClockSkew: -time.Second}, {CompressAbove: -1}} {
 		if _, err := sealed.New(keys, sealed.JSON[sess](), opts); err == nil {
 			t.Errorf("New(%+v) succeeded", opts)
@@ -101,7 +101,7 @@ func TestNewRejectsNegativeSkewAndCompression(t *testing.T) {
 // other's sessions once they set different purposes; without one they
 // accept them, as before.
 func TestManagerPurpose(t *testing.T) {
-	ring := mwRing(t, mwKey(t, "k1", 1))
+	ring := mwRing(t, fixedKey(t, "k1", 1))
 	app := func(purpose string) (*sealed.Manager[sess], *hook) {
 		h := new(hook)
 		m, err := sealed.New(ring, sealed.JSON[sess](), sealed.Options{Purpose: purpose, OnError: h.OnError})

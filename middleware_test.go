@@ -1,7 +1,6 @@
 package sealed_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,15 +27,6 @@ type sess struct {
 	N    int    `json:"n,omitempty"`
 	Gen  int    `json:"gen,omitempty"`
 	Blob string `json:"blob,omitempty"`
-}
-
-func mwKey(t testing.TB, id string, b byte) sealed.Key {
-	t.Helper()
-	k, err := sealed.NewKey(id, bytes.Repeat([]byte{b}, sealed.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
 
 func mwRing(t testing.TB, keys ...sealed.Key) *sealed.KeyRing {
@@ -107,7 +97,7 @@ type fixture struct {
 func newFixture(t *testing.T, opts sealed.Options, keys ...sealed.Key) *fixture {
 	t.Helper()
 	if len(keys) == 0 {
-		keys = []sealed.Key{mwKey(t, "k1", 1)}
+		keys = []sealed.Key{fixedKey(t, "k1", 1)}
 	}
 	f := &fixture{clock: newClock(), hook: new(hook), keys: mwRing(t, keys...)}
 	if opts.Now == nil {
@@ -293,7 +283,7 @@ func TestManagerOptionsAttributes(t *testing.T) {
 }
 
 func TestNewValidates(t *testing.T) {
-	keys := mwRing(t, mwKey(t, "k1", 1))
+	keys := mwRing(t, fixedKey(t, "k1", 1))
 	for _, tc := range []struct {
 		name string
 		opts sealed.Options
@@ -365,7 +355,7 @@ func (c *countingCodec) Decode(b []byte, v *sess) error {
 // A request that does not use the session decodes nothing and
 // sets no cookie, even with a valid (and stale-keyed, refresh-due) cookie.
 func TestManagerLazy(t *testing.T) {
-	old, cur := mwKey(t, "old", 1), mwKey(t, "new", 2)
+	old, cur := fixedKey(t, "old", 1), fixedKey(t, "new", 2)
 	codec := &countingCodec{Codec: sealed.JSON[sess]()}
 	clk := newClock()
 	h := new(hook)
@@ -422,7 +412,7 @@ func TestManagerWritesOnlyWhenNeeded(t *testing.T) {
 }
 
 func TestManagerStaleKeyUpgrade(t *testing.T) {
-	old, cur := mwKey(t, "old", 1), mwKey(t, "new", 2)
+	old, cur := fixedKey(t, "old", 1), fixedKey(t, "new", 2)
 	f1 := newFixture(t, sealed.Options{}, old)
 	c := newClient(t, f1.app())
 	c.do("POST", "/put?user=alice")
@@ -534,13 +524,13 @@ func TestManagerInvalidCookie(t *testing.T) {
 	c.do("POST", "/put?user=alice")
 	good := c.cookies["session"]
 
-	other := newFixture(t, sealed.Options{}, mwKey(t, "other", 9))
+	other := newFixture(t, sealed.Options{}, fixedKey(t, "other", 9))
 	oc := newClient(t, other.app())
 	oc.do("POST", "/put?user=mallory")
 	otherName := newFixture(t, sealed.Options{Name: "other"})
 	onc := newClient(t, otherName.app())
 	onc.do("POST", "/put?user=mallory")
-	sameID := newFixture(t, sealed.Options{}, mwKey(t, "k1", 7))
+	sameID := newFixture(t, sealed.Options{}, fixedKey(t, "k1", 7))
 	sc := newClient(t, sameID.app())
 	sc.do("POST", "/put?user=mallory")
 

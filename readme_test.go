@@ -15,7 +15,7 @@ func TestReadmeFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := sealed.New(mwRing(t, mwKey(t, "k1", 1)), sealed.JSON[sess](), sealed.Options{ChunkBudget: 1})
+	m, err := sealed.New(mwRing(t, fixedKey(t, "k1", 1)), sealed.JSON[sess](), sealed.Options{ChunkBudget: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func (s *swapSource) set(t *testing.T, keys ...sealed.Key) {
 // counters an operator watches: Stale and Opened[old] while users upgrade,
 // UnknownKey once the old key is gone.
 func TestStatsDuringRotation(t *testing.T) {
-	oldK, newK := mwKey(t, "old", 1), mwKey(t, "new", 2)
+	oldK, newK := fixedKey(t, "old", 1), fixedKey(t, "new", 2)
 	var src swapSource
 	src.set(t, oldK)
 	s := sealed.NewSealer(&src)
@@ -92,7 +92,7 @@ func TestStatsDuringRotation(t *testing.T) {
 // key is reported with Info.Stale (it is authentic), but no re-seal follows
 // it, so Stats counts it as Expired and Opened, not as a pending re-seal.
 func TestStatsStaleCountsOnlyOpened(t *testing.T) {
-	oldK, newK := mwKey(t, "old", 1), mwKey(t, "new", 2)
+	oldK, newK := fixedKey(t, "old", 1), fixedKey(t, "new", 2)
 	var src swapSource
 	src.set(t, oldK)
 	s := sealed.NewSealer(&src)
