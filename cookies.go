@@ -1,5 +1,9 @@
 package sealed
 
+// The Manager's cookies: reading the session from the request's cookies
+// (one, or chunks), and writing it back as Set-Cookie lines. The byte
+// layouts are internal/format's; this file decides when and what.
+
 import (
 	"context"
 	"errors"
