@@ -149,7 +149,7 @@ func (m *Manager[T]) write(h http.Header, s *state[T]) error {
 		return err
 	}
 	h["Set-Cookie"] = append(h["Set-Cookie"], set...)
-	cacheheader.ForSetCookie(h)
+	cacheheader.ForSetCookie(h, &s.vary)
 	// The response now carries exactly the cookies written.
 	s.plain, s.chunks = live && n == 0, 0
 	if live {

@@ -651,6 +651,7 @@ type state[T any] struct {
 	refreshed int64
 	opened    Info // of the cookie the session came from
 	flashes   []string
+	vary      [1]string // the response's Vary, when the Manager sets it
 
 	w writer[T]
 }
@@ -706,7 +707,7 @@ func (s *state[T]) commit(h http.Header) error {
 		}
 	}
 	if s.loaded {
-		cacheheader.VaryCookie(h) // the response depends on the Cookie header
+		cacheheader.VaryCookie(h, &s.vary) // the response depends on the Cookie header
 	}
 	return nil
 }

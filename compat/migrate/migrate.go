@@ -305,7 +305,7 @@ func (l *Legacy[T]) expire(w http.ResponseWriter, r *http.Request, names []strin
 	for _, n := range names {
 		h.Add("Set-Cookie", l.expiry(n, r.TLS != nil).String())
 	}
-	cacheheader.ForSetCookie(h)
+	cacheheader.ForSetCookie(h, nil)
 }
 
 // report passes err to OnError or logs it.

@@ -10,11 +10,12 @@ import (
 )
 
 // ForSetCookie keeps caches from storing or sharing a response that sets
-// a cookie without clobbering the handler's headers: "Cookie" joins
-// Vary, and no-cache="Set-Cookie" is set, or appended to a Cache-Control
-// that does not already keep the response out of shared caches.
-func ForSetCookie(h http.Header) {
-	VaryCookie(h)
+// a cookie, without clobbering the handler's headers: "Cookie" joins Vary
+// (see VaryCookie for buf), and no-cache="Set-Cookie" is set, or appended
+// to a Cache-Control that does not already keep the response out of shared
+// caches.
+func ForSetCookie(h http.Header, buf *[1]string) {
+	VaryCookie(h, buf)
 	const directive = `no-cache="Set-Cookie"`
 	cc := h["Cache-Control"]
 	switch {
@@ -28,9 +29,17 @@ func ForSetCookie(h http.Header) {
 
 // VaryCookie adds "Cookie" to Vary, unless Vary already has it or "*".
 // Every response whose request read a cookie depends on the Cookie header,
-// whether or not it sets one.
-func VaryCookie(h http.Header) {
-	if vary := h["Vary"]; !hasToken(vary, "cookie") && !hasToken(vary, "*") {
+// whether or not it sets one. When the response has no Vary yet, buf (if
+// not nil) holds the new value, so that a caller with per-request storage
+// does not allocate.
+func VaryCookie(h http.Header, buf *[1]string) {
+	vary := h["Vary"]
+	switch {
+	case hasToken(vary, "cookie") || hasToken(vary, "*"):
+	case len(vary) == 0 && buf != nil:
+		buf[0] = "Cookie"
+		h["Vary"] = buf[:1:1] // an append by a later writer copies it
+	default:
 		h["Vary"] = append(vary, "Cookie")
 	}
 }
