@@ -76,11 +76,11 @@ demo)
 		exit 1
 	fi
 	FIELD=counter
-	server() { "$TMP/sealed" demo -addr "127.0.0.1:$1" -jwks "$TMP/keys.json" -lifetime "${LIFETIME}s"; } ;;
+	server() { exec "$TMP/sealed" demo -addr "127.0.0.1:$1" -jwks "$TMP/keys.json" -lifetime "${LIFETIME}s"; } ;;
 standin)
 	(cd "$ROOT" && go build -o "$TMP/standin" ./test/fleet/standin)
 	FIELD=count
-	server() { "$TMP/standin" -addr "127.0.0.1:$1" -jwks "$TMP/keys.json" -lifetime "${LIFETIME}s" -reload 1s; } ;;
+	server() { exec "$TMP/standin" -addr "127.0.0.1:$1" -jwks "$TMP/keys.json" -lifetime "${LIFETIME}s" -reload 1s; } ;;
 *) log "FLEET_SERVER must be demo or standin"; exit 2 ;;
 esac
 
