@@ -19,14 +19,17 @@ func (m *Manager[T]) Flash(ctx context.Context, msg string) {
 // them (read-and-clear), or returns nil if there are none. It returns nil
 // when ctx carries no session from this Manager.
 func (m *Manager[T]) Flashes(ctx context.Context) (msgs []string) {
+	s, err := m.lock(ctx)
+	if s == nil {
+		return nil
+	}
 	late := false
-	m.with(ctx, func(s *state[T]) {
-		if msgs = s.flashes; len(msgs) > 0 {
-			s.flashes = nil
-			s.dirty = true
-			late = s.committed
-		}
-	})
+	if msgs = s.flashes; len(msgs) > 0 {
+		s.flashes = nil
+		s.dirty = true
+		late = s.committed
+	}
+	m.unlock(ctx, s, err)
 	if late {
 		m.report(ctx, ErrHeadersWritten, true)
 	}

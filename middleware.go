@@ -448,32 +448,40 @@ func (m *Manager[T]) SaveHeader(ctx context.Context, h http.Header) error {
 // false (without panicking) when ctx carries no session from this Manager.
 // The value is a shallow copy: change maps or slices in it through Update.
 func (m *Manager[T]) Get(ctx context.Context) (v T, has bool) {
-	m.with(ctx, func(s *state[T]) { v, has = s.val, s.has })
+	if s, err := m.lock(ctx); s != nil {
+		v, has = s.val, s.has
+		m.unlock(ctx, s, err)
+	}
 	return v, has
 }
 
 // Info describes the session, reporting false when there is none (as Get).
 func (m *Manager[T]) Info(ctx context.Context) (info SessionInfo, has bool) {
-	m.with(ctx, func(s *state[T]) { info, has = s.info(), s.has })
+	if s, err := m.lock(ctx); s != nil {
+		info, has = s.info(), s.has
+		m.unlock(ctx, s, err)
+	}
 	return info, has
 }
 
-// with runs f with ctx's session loaded and locked, then reports an invalid
-// cookie found while loading. It reports false, without calling f, when
-// ctx carries no session from m.
-func (m *Manager[T]) with(ctx context.Context, f func(*state[T])) bool {
+// lock returns ctx's session locked and loaded, or nil when ctx carries no
+// session from m. The caller passes the error to unlock, which reports an
+// invalid cookie found while loading once the lock is released.
+func (m *Manager[T]) lock(ctx context.Context) (*state[T], error) {
 	s, ok := ctx.Value(m.key).(*state[T])
 	if !ok {
-		return false
+		return nil, nil
 	}
 	s.mu.Lock()
-	err := s.load(ctx)
-	f(s)
+	return s, s.load(ctx)
+}
+
+// unlock releases a session locked by lock and reports err, if any.
+func (m *Manager[T]) unlock(ctx context.Context, s *state[T], err error) {
 	s.mu.Unlock()
 	if err != nil {
 		m.report(ctx, err, false)
 	}
-	return true
 }
 
 // Put stores v as the session and marks it to be written. An existing
@@ -592,18 +600,17 @@ func (m *Manager[T]) admits(ctx context.Context, allow func(T) bool) bool {
 
 // modify loads the session, applies f and marks the session to be written.
 func (m *Manager[T]) modify(ctx context.Context, op string, f func(*state[T])) {
-	late := false
-	ok := m.with(ctx, func(s *state[T]) {
-		f(s)
-		s.dirty = true
-		late = s.committed
-	})
-	if !ok {
+	s, err := m.lock(ctx)
+	if s == nil {
 		panic("sealed: Manager." + op + ": no session in this context. Wrap the handler with Manager.Handler (or use Manager.Load); " +
 			"if it is wrapped, the context passed is not the request's: with Gin pass c.Request.Context() " +
 			"(a *gin.Context finds the session only with Engine.ContextWithFallback), with Echo c.Request().Context(), " +
 			"or use the adapter's helpers (sealedgin.Put(c, m, v), ...)")
 	}
+	f(s)
+	s.dirty = true
+	late := s.committed
+	m.unlock(ctx, s, err)
 	if late {
 		m.report(ctx, fmt.Errorf("%w: %s of cookie %q", ErrHeadersWritten, op, m.name), true)
 	}
