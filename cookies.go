@@ -66,6 +66,14 @@ func (s *state[T]) open(ctx context.Context, c *format.Cookies) error {
 	}
 	s.has, s.flashes = pl.HasValue, pl.Flashes
 	s.issued, s.deadline, s.refreshed, s.opened = pl.Issued, pl.Deadline, pl.Refreshed, info
+	s.id, s.minted, s.subject = pl.ID, pl.Minted, pl.Subject
+	if s.has && !pl.HasIdentity && m.Subject != nil { // sealed before session IDs existed
+		s.subject = m.Subject(s.val)
+	}
+	if s.has && m.revs != nil && m.revoked(s) {
+		m.sealer.stats.revoked.Add(1)
+		return ErrRevoked
+	}
 	if s.has && m.Validate != nil {
 		if err := m.Validate(ctx, s.val, s.info()); err != nil {
 			return fmt.Errorf("%w: %w", ErrRejected, err)
@@ -73,6 +81,7 @@ func (s *state[T]) open(ctx context.Context, c *format.Cookies) error {
 	}
 	if info.Stale || (m.idle > 0 && now-pl.Refreshed >= m.refresh) {
 		s.dirty = true // upgrade to the primary key, or slide the idle window
+		s.register = m.idle > 0 && now-pl.Refreshed >= m.refresh
 	}
 	return nil
 }
@@ -125,6 +134,9 @@ func (m *Manager[T]) write(h http.Header, s *state[T]) error {
 	var set []string // Set-Cookie lines
 	n := 0           // chunks written; 0: the unchunked cookie, if live
 	if live {
+		if err := m.identify(s); err != nil {
+			return err
+		}
 		p := encodeBuf.Get().(*[]byte)
 		defer putEncodeBuf(p)
 		b, err := m.encodePayload((*p)[:0], s, now)
@@ -158,6 +170,33 @@ func (m *Manager[T]) write(h http.Header, s *state[T]) error {
 			s.chunks = 1<<n - 1
 		}
 	}
+	if live && s.has && s.register && m.revs != nil && s.subject != "" {
+		rec := m.registration(s, now)
+		s.register, s.replaces = false, SessionID{}
+		if err := m.revs.Register(s.Context, rec); err != nil {
+			m.report(s.Context, fmt.Errorf("sealed: registering the session for the device list: %w", err), true)
+		}
+	}
+	return nil
+}
+
+// identify sets the subject and session ID that s is sealed with: the
+// Manager's Subject of its value, and, for a cookie sealed before session
+// IDs existed, a new ID counted as minted when the session was issued, so
+// that a sign-out since then still applies to it.
+func (m *Manager[T]) identify(s *state[T]) error {
+	if !s.has {
+		return nil
+	}
+	if m.Subject != nil {
+		s.subject = m.Subject(s.val)
+	}
+	if len(s.subject) > format.MaxSubjectLen {
+		return fmt.Errorf("sealed: session cookie %q: Subject is %d bytes, limit %d", m.name, len(s.subject), format.MaxSubjectLen)
+	}
+	if s.id == (SessionID{}) {
+		s.mint(time.Unix(s.issued, 0))
+	}
 	return nil
 }
 
@@ -165,6 +204,7 @@ func (m *Manager[T]) write(h http.Header, s *state[T]) error {
 func (m *Manager[T]) encodePayload(dst []byte, s *state[T], now int64) ([]byte, error) {
 	b := format.AppendPayload(dst, &format.Payload{
 		HasValue: s.has, Issued: s.issued, Deadline: s.deadline, Refreshed: now, Flashes: s.flashes,
+		HasIdentity: s.has, ID: s.id, Minted: s.minted, Subject: s.subject,
 	})
 	if !s.has {
 		return b, nil

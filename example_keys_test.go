@@ -56,5 +56,5 @@ func ExampleSealer_Stats_expvar() {
 	_, _, _ = s.Open("session", "not a sealed value, far too short")
 	fmt.Println(expvar.Get("sealed_session"))
 	// Output:
-	// {"Sealed":{"2025-06":1},"Opened":{"2025-06":1},"Stale":0,"UnknownKey":0,"Invalid":0,"Expired":0,"Malformed":1,"TooLarge":0}
+	// {"Sealed":{"2025-06":1},"Opened":{"2025-06":1},"Stale":0,"UnknownKey":0,"Invalid":0,"Expired":0,"Malformed":1,"TooLarge":0,"Revoked":0}
 }

@@ -2,6 +2,7 @@ package sealed
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -153,6 +154,27 @@ type Options struct {
 	// most MaxPurposeLen bytes.
 	Purpose string
 
+	// Revocations, if set, lets sessions be revoked before they expire:
+	// Destroy then also revokes the session itself, so a copy of its cookie
+	// stops working, and RevokeSubject, RevokeOthers and Revoke sign a user
+	// out everywhere, from the other devices, or from one session of the
+	// device list (Sessions). Every session the Manager opens is checked
+	// against it, in memory. Use NewMemoryStore for one instance; a fleet
+	// needs a shared store (the redisstore module). Sessions are revoked per
+	// user only if the Manager's Subject says whose they are. Zero value
+	// (nil): no revocation; Destroy only clears the browser's cookie. See
+	// https://github.com/sealedcookie/sealed/blob/main/docs/SECURITY.md for
+	// what revocation guarantees.
+	Revocations RevocationStore
+
+	// Device describes the client of a request for the device list, from
+	// its header: for example the browser family and platform from the
+	// User-Agent ("Firefox on Linux"). It is called when a session is
+	// registered (at login, and when the session is re-sealed for its idle
+	// window), and only with Revocations set. Zero value (nil): no
+	// description.
+	Device func(h http.Header) string
+
 	// CompressAbove compresses sessions whose encoding is at least this
 	// many bytes with raw DEFLATE, when that makes them shorter (see
 	// Sealer.CompressAbove): a large session then needs fewer cookies.
@@ -172,6 +194,8 @@ type SessionInfo struct {
 	Issued    time.Time // created (Put/Update without a session) or last renewed (Renew)
 	Deadline  time.Time // absolute end: Issued + Lifetime
 	Refreshed time.Time // last sealed: the start of the current idle window
+	ID        SessionID // drawn at creation and at each Renew; zero for a cookie sealed before IDs existed
+	Subject   string    // the Manager's Subject of the session, if any
 }
 
 // A Manager keeps sessions of type T in sealed cookies for net/http.
@@ -208,6 +232,15 @@ type Manager[T any] struct {
 	// T, which Options is not; set it before the Manager serves requests.
 	Validate func(ctx context.Context, v T, info SessionInfo) error
 
+	// Subject, if set, returns the subject of a session: the user it
+	// belongs to, such as a user ID, or "" for an anonymous session. It is
+	// sealed into the cookie with the session's ID, and is what
+	// RevokeSubject and RevokeOthers revoke by; a session without a subject
+	// can only be revoked by itself (Destroy, Revoke). At most 255 bytes.
+	// Like Validate, it is typed by T, so it is a field of the Manager;
+	// set it before the Manager serves requests.
+	Subject func(v T) string
+
 	codec     Codec[T]
 	sealer    *Sealer
 	key       *contextKey
@@ -225,6 +258,8 @@ type Manager[T any] struct {
 	budget    int
 	chunkSize int
 	onError   func(context.Context, error)
+	revs      RevocationStore
+	device    func(http.Header) string
 	unauth    http.Handler
 	now       func() time.Time
 }
@@ -263,6 +298,8 @@ func New[T any](keys KeySource, codec Codec[T], opts Options) (*Manager[T], erro
 		browser:  opts.BrowserSession,
 		budget:   opts.ChunkBudget,
 		onError:  opts.OnError,
+		revs:     opts.Revocations,
+		device:   opts.Device,
 		unauth:   opts.Unauthorized,
 		now:      opts.Now,
 	}
@@ -366,16 +403,21 @@ func (m *Manager[T]) cookie(name, value string, maxAge int) *http.Cookie {
 // and opened per key, and invalid ones by reason (see [Stats]).
 func (m *Manager[T]) Stats() Stats { return m.sealer.Stats() }
 
-// MaxSessionLen returns the longest plaintext the Manager can store: the
-// codec's encoding of T plus the flash messages, within ChunkBudget
-// cookies. Saving a larger session fails with ErrTooLarge.
+// MaxSessionLen returns the longest session the Manager can store: the
+// codec's encoding of T plus the flash messages and the session's subject,
+// within ChunkBudget cookies. Saving a larger session fails with
+// ErrTooLarge.
 func (m *Manager[T]) MaxSessionLen() int {
 	longest := m.chunkSize // one cookie
 	if m.budget > 1 {
 		longest = m.budget*m.chunkSize - 1 // the last chunk is never full (format.Layout)
 	}
-	return longest*6/8 - Overhead - format.MinPayloadLen
+	return longest*6/8 - Overhead - format.MinPayloadLen - identityLen
 }
+
+// identityLen is what a session's ID, mint time and (empty) subject add to
+// the payload.
+const identityLen = format.SessionIDLen + 8 + 1
 
 // Handler returns middleware that makes the session available to next
 // through the request's context and writes the cookie, if it changed, just
@@ -511,15 +553,26 @@ func (m *Manager[T]) Update(ctx context.Context, f func(*T)) {
 
 // Destroy ends the session: Get reports false for the rest of the request,
 // and the response expires every session cookie the request carried (all
-// chunks), so the browser deletes them. Pending flash messages go too.
-// Being stateless, Destroy cannot invalidate a copy of the cookie kept
-// elsewhere before its sealed expiry; see Validate.
+// chunks), so the browser deletes them. Pending flash messages go too. With
+// Options.Revocations set, it also revokes the session, so that a copy of
+// its cookie kept elsewhere stops working too; without it, such a copy
+// works until its sealed expiry. A store that fails to record the
+// revocation is reported to OnError; the cookie is cleared anyway.
 func (m *Manager[T]) Destroy(ctx context.Context) {
+	var gone Revocation
 	m.modify(ctx, "Destroy", func(s *state[T]) {
+		if s.has && s.id != (SessionID{}) {
+			gone = Revocation{Subject: s.subject, Session: s.id, Expires: time.Unix(s.deadline+s.m.skew, 0)}
+		}
 		var zero T
 		s.val, s.has, s.flashes = zero, false, nil
 		s.issued, s.deadline = 0, 0
 	})
+	if m.revs != nil && gone.Session != (SessionID{}) {
+		if err := m.revs.Revoke(ctx, gone); err != nil {
+			m.report(ctx, fmt.Errorf("sealed: revoking the destroyed session: %w", err), true)
+		}
+	}
 }
 
 // Renew re-issues the session as new: a new issue time and absolute
@@ -656,7 +709,12 @@ type state[T any] struct {
 	issued    int64 // Unix seconds; 0 until a session or flash exists
 	deadline  int64
 	refreshed int64
-	opened    Info // of the cookie the session came from
+	opened    Info      // of the cookie the session came from
+	id        SessionID // zero for a cookie sealed before IDs existed
+	minted    int64     // when id was drawn, Unix milliseconds
+	subject   string
+	replaces  SessionID // the ID before Renew drew a new one, until registered
+	register  bool      // the response registers the session (RevocationStore.Register)
 	flashes   []string
 	vary      [1]string // the response's Vary, when the Manager sets it
 
@@ -683,9 +741,21 @@ func (s *state[T]) start() {
 	}
 }
 
+// renew starts a new issue time, absolute deadline and session ID.
 func (s *state[T]) renew() {
-	now := s.m.now().Unix()
-	s.issued, s.deadline = now, now+s.m.lifetime
+	now := s.m.now()
+	s.issued, s.deadline = now.Unix(), now.Unix()+s.m.lifetime
+	s.mint(now)
+}
+
+// mint draws a new session ID, minted at now, to be registered in place of
+// the previous one.
+func (s *state[T]) mint(now time.Time) {
+	if s.replaces == (SessionID{}) {
+		s.replaces = s.id
+	}
+	rand.Read(s.id[:]) // never fails: crypto/rand crashes the program rather than return an error
+	s.minted, s.register = now.UnixMilli(), true
 }
 
 func (s *state[T]) info() SessionInfo {
@@ -697,6 +767,8 @@ func (s *state[T]) info() SessionInfo {
 		Issued:    time.Unix(s.issued, 0),
 		Deadline:  time.Unix(s.deadline, 0),
 		Refreshed: time.Unix(s.refreshed, 0),
+		ID:        s.id,
+		Subject:   s.subject,
 	}
 }
 

@@ -167,6 +167,7 @@ type client struct {
 	t       *testing.T
 	h       http.Handler
 	cookies map[string]string
+	ua      string // User-Agent, if set
 }
 
 func newClient(t *testing.T, h http.Handler) *client {
@@ -176,6 +177,9 @@ func newClient(t *testing.T, h http.Handler) *client {
 func (c *client) do(method, target string) *http.Response {
 	c.t.Helper()
 	req := httptest.NewRequest(method, "https://example.com"+target, nil)
+	if c.ua != "" {
+		req.Header.Set("User-Agent", c.ua)
+	}
 	names := make([]string, 0, len(c.cookies))
 	for name := range c.cookies {
 		names = append(names, name)

@@ -21,6 +21,7 @@ type Stats struct {
 	Expired    uint64 // authentic values past their expiry
 	Malformed  uint64 // values that are not sealed values at all
 	TooLarge   uint64 // values over MaxLen, and plaintexts too large to seal
+	Revoked    uint64 // authentic sessions a Manager refused as revoked (ErrRevoked)
 }
 
 // counters is the Sealer's live form of Stats. Per-key counters sit in a
@@ -32,7 +33,7 @@ type counters struct {
 	keys  atomic.Pointer[map[string]*keyCounters]
 	cache atomic.Pointer[ringSlots]
 
-	stale, unknownKey, invalid, expired, malformed, tooLarge atomic.Uint64
+	stale, unknownKey, invalid, expired, malformed, tooLarge, revoked atomic.Uint64
 }
 
 type keyCounters struct{ sealed, opened atomic.Uint64 }
@@ -113,6 +114,7 @@ func (s *Sealer) Stats() Stats {
 		Expired:    c.expired.Load(),
 		Malformed:  c.malformed.Load(),
 		TooLarge:   c.tooLarge.Load(),
+		Revoked:    c.revoked.Load(),
 	}
 	if m := c.keys.Load(); m != nil {
 		for id, kc := range *m {

@@ -175,6 +175,11 @@ func describeSession(p format.Payload, now time.Time) string {
 	fmt.Fprintf(&b, "issued:   %s\n", at(p.Issued))
 	fmt.Fprintf(&b, "deadline: %s\n", at(p.Deadline))
 	fmt.Fprintf(&b, "refreshed: %s\n", at(p.Refreshed))
+	if p.HasIdentity {
+		minted := time.UnixMilli(p.Minted)
+		fmt.Fprintf(&b, "id:       %x (minted %s)\n", p.ID, minted.UTC().Format("2006-01-02T15:04:05.000Z07:00"))
+		fmt.Fprintf(&b, "subject:  %s\n", strconv.Quote(p.Subject))
+	}
 	fmt.Fprintf(&b, "flashes:  %d\n", len(p.Flashes))
 	for _, f := range p.Flashes {
 		fmt.Fprintf(&b, "  %s\n", strconv.Quote(f))

@@ -60,6 +60,8 @@ func TestInspectManagerSession(t *testing.T) {
 				"issued:   2030-01-02T03:04:05Z (in 0s)",
 				"deadline: 2030-01-03T03:04:05Z (in 24h0m0s)",
 				"refreshed: 2030-01-02T03:04:05Z",
+				"minted 2030-01-02T03:04:05.000Z)",
+				"subject:  \"\"",
 				"flashes:  1\n  \"Saved.\"\n",
 				"value:    20 bytes, JSON\n{\n  \"n\": 3,\n  \"user\": \"ann\"\n}\n",
 			} {

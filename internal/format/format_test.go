@@ -13,6 +13,8 @@ func TestPayloadRoundTrip(t *testing.T) {
 		{HasValue: true, Issued: -5, Deadline: 1 << 40, Refreshed: 7, Value: []byte(`{"user":"a"}`)},
 		{HasValue: true, Flashes: []string{"Saved.", "", strings.Repeat("x", 300)}, Value: []byte{}},
 		{Flashes: []string{"only a flash"}},
+		{HasValue: true, HasIdentity: true, ID: [16]byte{1, 2, 3}, Minted: 1700000000123, Subject: "user-42", Value: []byte(`{}`)},
+		{HasIdentity: true, Minted: -1, Flashes: []string{"x"}},
 	} {
 		b := AppendPayload(nil, &p)
 		b = append(b, p.Value...)
@@ -21,6 +23,7 @@ func TestPayloadRoundTrip(t *testing.T) {
 			t.Fatalf("%+v: %v", p, err)
 		}
 		if got.HasValue != p.HasValue || got.Issued != p.Issued || got.Deadline != p.Deadline || got.Refreshed != p.Refreshed ||
+			got.HasIdentity != p.HasIdentity || got.ID != p.ID || got.Minted != p.Minted || got.Subject != p.Subject ||
 			len(got.Flashes) != len(p.Flashes) || !bytes.Equal(got.Value, p.Value) {
 			t.Errorf("round trip of %+v = %+v", p, got)
 		}
@@ -45,7 +48,8 @@ func TestParsePayloadRejects(t *testing.T) {
 		{"empty", nil, ErrPayloadVersion},
 		{"short", good[:MinPayloadLen-1], ErrPayloadVersion},
 		{"version 2", append([]byte{2}, good[1:]...), ErrPayloadVersion},
-		{"unknown flag", append([]byte{1, 2}, good[2:]...), ErrPayloadVersion},
+		{"unknown flag", append([]byte{1, 4}, good[2:]...), ErrPayloadVersion},
+		{"identity flag, no identity", append([]byte{1, 2}, good[2:]...), ErrIdentity},
 		{"count past end", append(good[:PayloadHeaderLen:PayloadHeaderLen], 9), ErrFlashCount},
 		{"count overlong", append(good[:PayloadHeaderLen:PayloadHeaderLen], 0xff), ErrFlashCount},
 		{"flash past end", good[:len(good)-1], ErrFlash},
@@ -116,6 +120,7 @@ func TestCookies(t *testing.T) {
 func FuzzParsePayload(f *testing.F) {
 	f.Add(AppendPayload(nil, &Payload{Flashes: []string{"hi"}}))
 	f.Add(append(AppendPayload(nil, &Payload{HasValue: true}), `{"a":1}`...))
+	f.Add(append(AppendPayload(nil, &Payload{HasValue: true, HasIdentity: true, Subject: "u"}), `{}`...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := ParsePayload(b)
 		if err != nil {

@@ -8,14 +8,19 @@ import (
 // Payload, version 1 (docs/FORMAT-middleware.md, "Payload, version 1"):
 //
 //	version(1) | flags(1) | issued(8) | deadline(8) | refreshed(8) |
+//	[ session id(16) | minted(8) | subject length (uvarint) | subject ] |
 //	flash count (uvarint) | { length (uvarint) | message }* | value
 //
-// Times are Unix seconds, signed, big-endian.
+// Times are Unix seconds, signed, big-endian, but minted, which is Unix
+// milliseconds. The bracketed identity is present when flag bit 1 is set.
 const (
-	PayloadVersion   = 1
-	PayloadHasValue  = 1 << 0 // flags: a session value follows the flashes
-	PayloadHeaderLen = 1 + 1 + 8 + 8 + 8
-	MinPayloadLen    = PayloadHeaderLen + 1 // with a zero flash count
+	PayloadVersion     = 1
+	PayloadHasValue    = 1 << 0 // flags: a session value follows the flashes
+	PayloadHasIdentity = 1 << 1 // flags: a session id, its mint time and a subject follow refreshed
+	PayloadHeaderLen   = 1 + 1 + 8 + 8 + 8
+	MinPayloadLen      = PayloadHeaderLen + 1 // with a zero flash count
+	SessionIDLen       = 16
+	MaxSubjectLen      = 255
 )
 
 // A Payload is a decoded middleware payload.
@@ -24,21 +29,40 @@ type Payload struct {
 	Issued    int64 // created, or last renewed
 	Deadline  int64 // absolute end
 	Refreshed int64 // when it was sealed: the start of the idle window
-	Flashes   []string
-	Value     []byte // the codec's bytes; aliases the parsed buffer
+
+	// The identity, present when HasIdentity: a random session ID minted
+	// when the session started or was renewed, that time in Unix
+	// milliseconds, and the application's subject (the user).
+	HasIdentity bool
+	ID          [SessionIDLen]byte
+	Minted      int64
+	Subject     string
+
+	Flashes []string
+	Value   []byte // the codec's bytes; aliases the parsed buffer
 }
 
-// AppendPayload appends p's header and flashes to dst. The codec then
+// AppendPayload appends p's header, identity and flashes to dst. The
+// caller keeps p.Subject within MaxSubjectLen. The codec then
 // appends the value, if p.HasValue.
 func AppendPayload(dst []byte, p *Payload) []byte {
 	var flags byte
 	if p.HasValue {
-		flags = PayloadHasValue
+		flags |= PayloadHasValue
+	}
+	if p.HasIdentity {
+		flags |= PayloadHasIdentity
 	}
 	dst = append(dst, PayloadVersion, flags)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(p.Issued))
 	dst = binary.BigEndian.AppendUint64(dst, uint64(p.Deadline))
 	dst = binary.BigEndian.AppendUint64(dst, uint64(p.Refreshed))
+	if p.HasIdentity {
+		dst = append(dst, p.ID[:]...)
+		dst = binary.BigEndian.AppendUint64(dst, uint64(p.Minted))
+		dst = binary.AppendUvarint(dst, uint64(len(p.Subject)))
+		dst = append(dst, p.Subject...)
+	}
 	dst = binary.AppendUvarint(dst, uint64(len(p.Flashes)))
 	for _, f := range p.Flashes {
 		dst = binary.AppendUvarint(dst, uint64(len(f)))
@@ -53,21 +77,37 @@ var (
 	ErrFlashCount     = errors.New("bad flash count")
 	ErrFlash          = errors.New("bad flash message")
 	ErrTrailing       = errors.New("trailing data after flashes")
+	ErrIdentity       = errors.New("bad session identity")
 )
 
 // ParsePayload decodes a payload. Flash messages are copied; Value aliases
 // b.
 func ParsePayload(b []byte) (Payload, error) {
-	if len(b) < MinPayloadLen || b[0] != PayloadVersion || b[1]&^PayloadHasValue != 0 {
+	if len(b) < MinPayloadLen || b[0] != PayloadVersion || b[1]&^(PayloadHasValue|PayloadHasIdentity) != 0 {
 		return Payload{}, ErrPayloadVersion
 	}
 	p := Payload{
-		HasValue:  b[1]&PayloadHasValue != 0,
-		Issued:    int64(binary.BigEndian.Uint64(b[2:])),
-		Deadline:  int64(binary.BigEndian.Uint64(b[10:])),
-		Refreshed: int64(binary.BigEndian.Uint64(b[18:])),
+		HasValue:    b[1]&PayloadHasValue != 0,
+		HasIdentity: b[1]&PayloadHasIdentity != 0,
+		Issued:      int64(binary.BigEndian.Uint64(b[2:])),
+		Deadline:    int64(binary.BigEndian.Uint64(b[10:])),
+		Refreshed:   int64(binary.BigEndian.Uint64(b[18:])),
 	}
 	rest := b[PayloadHeaderLen:]
+	if p.HasIdentity {
+		if len(rest) < SessionIDLen+8 {
+			return Payload{}, ErrIdentity
+		}
+		copy(p.ID[:], rest)
+		p.Minted = int64(binary.BigEndian.Uint64(rest[SessionIDLen:]))
+		rest = rest[SessionIDLen+8:]
+		n, k := binary.Uvarint(rest)
+		if k <= 0 || n > MaxSubjectLen || n > uint64(len(rest)-k) {
+			return Payload{}, ErrIdentity
+		}
+		p.Subject = string(rest[k : k+int(n)])
+		rest = rest[k+int(n):]
+	}
 	count, k := binary.Uvarint(rest)
 	if k <= 0 || count > uint64(len(rest)) {
 		return Payload{}, ErrFlashCount

@@ -14,6 +14,7 @@ import { open, SealedError } from "./sealed.mjs";
 
 const PAYLOAD_VERSION = 0x01;
 const HAS_VALUE = 0x01;
+const HAS_IDENTITY = 0x02; // session id (16), minted (ms, 8), subject (uvarint length, bytes)
 const PAYLOAD_HEADER_LEN = 1 + 1 + 8 + 8 + 8; // version flags issued deadline refreshed
 
 function malformed(message) {
@@ -37,21 +38,36 @@ function uvarint(bytes, pos) {
 
 /**
  * Parses the middleware payload, version 1: returns { issued, deadline,
- * refreshed (Unix seconds), flashes (strings), value (the codec's bytes,
- * JSON by default; null when the cookie carries flashes only) }.
+ * refreshed (Unix seconds), id (32 hex digits, or null), minted (Unix
+ * milliseconds, or null), subject (string, or null), flashes (strings),
+ * value (the codec's bytes, JSON by default; null when the cookie carries
+ * flashes only) }.
  */
 export function parsePayload(bytes) {
   if (bytes.length < PAYLOAD_HEADER_LEN + 1) malformed(`${bytes.length} bytes is too short`);
   if (bytes[0] !== PAYLOAD_VERSION) malformed(`unknown version ${bytes[0]}`);
   const flags = bytes[1];
-  if ((flags & ~HAS_VALUE) !== 0) malformed(`unknown flags 0x${flags.toString(16)}`);
+  if ((flags & ~(HAS_VALUE | HAS_IDENTITY)) !== 0) malformed(`unknown flags 0x${flags.toString(16)}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const issued = Number(view.getBigInt64(2, false));
   const deadline = Number(view.getBigInt64(10, false));
   const refreshed = Number(view.getBigInt64(18, false));
-  let [count, pos] = uvarint(bytes, PAYLOAD_HEADER_LEN);
-  const flashes = [];
   const utf8 = new TextDecoder("utf-8", { fatal: false });
+  let pos = PAYLOAD_HEADER_LEN;
+  let id = null, minted = null, subject = null;
+  if (flags & HAS_IDENTITY) {
+    if (bytes.length - pos < 24) malformed("session identity runs past the end");
+    id = Array.from(bytes.subarray(pos, pos + 16), (b) => b.toString(16).padStart(2, "0")).join("");
+    minted = Number(view.getBigInt64(pos + 16, false));
+    let len;
+    [len, pos] = uvarint(bytes, pos + 24);
+    if (len > 255n || len > BigInt(bytes.length - pos)) malformed("bad subject");
+    subject = utf8.decode(bytes.subarray(pos, pos + Number(len)));
+    pos += Number(len);
+  }
+  let count;
+  [count, pos] = uvarint(bytes, pos);
+  const flashes = [];
   for (; count > 0n; count--) {
     let len;
     [len, pos] = uvarint(bytes, pos);
@@ -62,7 +78,7 @@ export function parsePayload(bytes) {
   let value = null;
   if (flags & HAS_VALUE) value = bytes.subarray(pos);
   else if (pos !== bytes.length) malformed("bytes after the flash messages without a session value");
-  return { issued, deadline, refreshed, flashes, value };
+  return { issued, deadline, refreshed, id, minted, subject, flashes, value };
 }
 
 /**
