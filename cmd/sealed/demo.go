@@ -23,7 +23,7 @@ import (
 	"github.com/sealedcookie/sealed/jwks"
 )
 
-const demoUsage = `Usage: sealed demo [-addr HOST:PORT] [-jwks FILE] [-lifetime D]
+const demoUsage = `Usage: sealed demo [-addr HOST:PORT] [-jwks FILE] [-lifetime D] [-redis HOST:PORT]
 
 Serves a small application that keeps its sessions in sealed cookies, with
 a page at / to try it in a browser:
@@ -39,7 +39,18 @@ a page at / to try it in a browser:
                                curl and many proxies send)
   GET  /big                    length and SHA-256 of the stored bytes
   GET  /flash                  read and clear the flash messages
-  GET  /debug/sealed           the Sealer's Stats counters as JSON
+  POST /signout_everywhere     revoke every session of this user
+  POST /signout_others         revoke every session of this user but this one
+  GET  /sessions               this user's sessions (the device list)
+  POST /sessions/{id}/revoke   revoke one of this user's sessions
+  GET  /debug/sealed           the Manager's Stats counters and the
+                               revocation store's, as JSON
+
+The name given at login is the session's subject: the user that
+/signout_everywhere, /signout_others and /sessions act for. Logging out
+(/delete_session) revokes the session too, so a copy of its cookie taken
+before stops working. Revocations live in this process's memory, or with
+-redis in a Redis server that every instance shares.
 
 Keys come from $SEALED_KEYS (id:secret,... as printed by 'sealed keygen
 --env'; the first key seals). Without it the demo generates a key that
@@ -55,6 +66,8 @@ Flags:
   -jwks FILE        read keys from the JWKS file FILE instead, reloading it
                     when it changes (see 'sealed rotate')
   -lifetime D       absolute session lifetime (default 24h)
+  -redis HOST:PORT  keep revocations in this Redis server, shared by every
+                    instance (default: in memory, for this instance only)
 `
 
 var demoCommand = command{summary: "serve a demo app of the session middleware", run: runDemo}
@@ -287,18 +300,27 @@ func thousands(n int) string {
 // keys. opts configures the session cookie (the zero value is the secure
 // default).
 func newDemoHandler(keys sealed.KeySource, opts sealed.Options) (http.Handler, error) {
+	if opts.Revocations == nil {
+		opts.Revocations = sealed.NewMemoryStore(opts.Now)
+	}
+	if opts.Device == nil {
+		opts.Device = browserFamily
+	}
 	m, err := sealed.New(keys, sealed.JSON[demoSession](), opts)
 	if err != nil {
 		return nil, err
 	}
+	m.Subject = func(s demoSession) string { return s.Name }
 	// Measure the limits with a twin of m, so that the trial seals do not
-	// show in m's Stats at /debug/sealed.
+	// show in m's Stats at /debug/sealed nor register sessions.
 	probeOpts := opts
 	probeOpts.OnError = func(context.Context, error) {}
+	probeOpts.Revocations = nil
 	probe, err := sealed.New(keys, sealed.JSON[demoSession](), probeOpts)
 	if err != nil {
 		return nil, err
 	}
+	probe.Subject = m.Subject
 	maxBig, fitBig := demoBigLimits(probe)
 	page := renderDemoPage(probe, maxBig, fitBig)
 	mux := http.NewServeMux()
@@ -331,8 +353,9 @@ func newDemoHandler(keys sealed.KeySource, opts sealed.Options) (http.Handler, e
 		demoJSON(w, http.StatusOK, map[string]bool{"deleted": had})
 	})
 	mux.HandleFunc("GET /debug/sealed", func(w http.ResponseWriter, r *http.Request) {
-		demoJSON(w, http.StatusOK, m.Stats())
+		demoJSON(w, http.StatusOK, demoStats{Stats: m.Stats(), Revocations: revocationStats(opts.Revocations)})
 	})
+	addRevocationRoutes(mux, m)
 	mux.HandleFunc("GET /session_test", func(w http.ResponseWriter, r *http.Request) {
 		var n int
 		m.Update(r.Context(), func(s *demoSession) { s.Counter++; n = s.Counter })
@@ -409,6 +432,11 @@ Large sessions are split into <code>session.0</code>, <code>session.1</code>, ..
 <button id="counter" onclick="call('GET', '/session_test')">Counter</button>
 <button id="flash" onclick="call('GET', '/flash')">Read flash</button>
 <button id="delete" onclick="call('POST', '/delete_session')">Delete session</button>
+</p>
+<p>
+<button id="sessions" onclick="call('GET', '/sessions')">My sessions</button>
+<button id="others" onclick="call('POST', '/signout_others')">Sign out other devices</button>
+<button id="everywhere" onclick="call('POST', '/signout_everywhere')">Sign out everywhere</button>
 </p>
 <p id="limits">The session can hold up to <strong>{{MAX}} bytes</strong> here,
 in up to four cookies. Up to <strong>{{FIT}} bytes</strong>, the Cookie header
