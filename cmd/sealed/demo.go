@@ -23,7 +23,7 @@ import (
 	"github.com/sealedcookie/sealed/jwks"
 )
 
-const demoUsage = `Usage: sealed demo [-addr HOST:PORT] [-jwks FILE] [-lifetime D] [-redis HOST:PORT]
+const demoUsage = `Usage: sealed demo [-addr HOST:PORT] [-jwks FILE] [-lifetime D]
 
 Serves a small application that keeps its sessions in sealed cookies, with
 a page at / to try it in a browser:
@@ -49,8 +49,7 @@ a page at / to try it in a browser:
 The name given at login is the session's subject: the user that
 /signout_everywhere, /signout_others and /sessions act for. Logging out
 (/delete_session) revokes the session too, so a copy of its cookie taken
-before stops working. Revocations live in this process's memory, or with
--redis in a Redis server that every instance shares.
+before stops working. Revocations live in this process's memory.
 
 Keys come from $SEALED_KEYS (id:secret,... as printed by 'sealed keygen
 --env'; the first key seals). Without it the demo generates a key that
@@ -66,8 +65,6 @@ Flags:
   -jwks FILE        read keys from the JWKS file FILE instead, reloading it
                     when it changes (see 'sealed rotate')
   -lifetime D       absolute session lifetime (default 24h)
-  -redis HOST:PORT  keep revocations in this Redis server, shared by every
-                    instance (default: in memory, for this instance only)
 `
 
 var demoCommand = command{summary: "serve a demo app of the session middleware", run: runDemo}
