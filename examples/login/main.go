@@ -11,7 +11,11 @@
 //   - a page for signed-in users only, guarded by Manager.RequireFunc with a
 //     predicate (a session alone is not a login: the form's CSRF token
 //     gives every visitor one);
-//   - logout, which expires the cookie in this browser;
+//   - logout, which expires the cookie in this browser and revokes the
+//     session, so a copy of the cookie stops working too;
+//   - "sign out other devices", "sign out everywhere" and a list of the
+//     user's sessions, each with a button that revokes it; a password change
+//     signs the user's other devices out through the same call;
 //   - an idle timeout (the session ends after -idle without a request) and
 //     an absolute lifetime (it ends -lifetime after login, however active).
 //
@@ -26,6 +30,7 @@ package main
 import (
 	"crypto/rand"
 	"crypto/subtle"
+	"errors"
 	"flag"
 	"html/template"
 	"log"
@@ -69,6 +74,12 @@ type server struct {
 // the session's lifetime and idle timeout (and, in tests, its clock).
 func newServer(keys sealed.KeySource, opts sealed.Options) (http.Handler, error) {
 	opts.SameSite = http.SameSiteLaxMode // the default; CSRF defence number one
+	if opts.Revocations == nil {
+		// One instance: revocations in memory. A fleet shares a store
+		// (the redisstore module).
+		opts.Revocations = sealed.NewMemoryStore(opts.Now)
+	}
+	opts.Device = func(h http.Header) string { return h.Get("User-Agent") }
 	var m *sealed.Manager[Session]
 	// Requests that RequireFunc turns away go to the login form.
 	opts.Unauthorized = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -79,6 +90,7 @@ func newServer(keys sealed.KeySource, opts sealed.Options) (http.Handler, error)
 	if err != nil {
 		return nil, err
 	}
+	m.Subject = func(sess Session) string { return sess.User } // whose session it is
 	s := &server{m: m, opts: opts}
 	// A session is not a login: every visitor who opens the login form has
 	// one, holding only a CSRF token. Pages for signed-in users say so with
@@ -90,6 +102,10 @@ func newServer(keys sealed.KeySource, opts sealed.Options) (http.Handler, error)
 	mux.HandleFunc("POST /login", s.checkCSRF(s.login))
 	mux.HandleFunc("POST /logout", s.checkCSRF(s.logout))
 	mux.Handle("GET /account", signedIn(http.HandlerFunc(s.account)))
+	mux.Handle("POST /signout/others", signedIn(s.checkCSRF(s.signoutOthers)))
+	mux.Handle("POST /signout/everywhere", signedIn(s.checkCSRF(s.signoutEverywhere)))
+	mux.Handle("POST /sessions/{id}/revoke", signedIn(s.checkCSRF(s.revokeSession)))
+	mux.Handle("POST /password", signedIn(s.checkCSRF(s.changePassword)))
 	return m.Handler(mux), nil
 }
 
@@ -166,11 +182,72 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 func (s *server) account(w http.ResponseWriter, r *http.Request) {
 	sess, _ := s.m.Get(r.Context())
 	info, _ := s.m.Info(r.Context())
-	s.render(w, page{
+	devices, err := s.m.Sessions(r.Context(), sess.User)
+	if err != nil {
+		log.Printf("listing the sessions of %s: %v", sess.User, err)
+	}
+	p := page{
 		Title: "Account", User: sess.User, CSRF: s.csrfToken(r), Account: true,
 		Issued: info.Issued.UTC(), Deadline: info.Deadline.UTC(), Idle: s.opts.IdleTimeout,
 		Flashes: s.m.Flashes(r.Context()),
-	})
+	}
+	for _, d := range devices {
+		p.Devices = append(p.Devices, device{ID: d.ID.String(), Name: d.Device, Created: d.Created.UTC(), This: d.ID == info.ID})
+	}
+	s.render(w, p)
+}
+
+// signoutOthers ends every other session of the user: the other devices.
+func (s *server) signoutOthers(w http.ResponseWriter, r *http.Request) {
+	s.done(w, r, s.m.RevokeOthers(r.Context()), "Your other devices are signed out.", "/account")
+}
+
+// signoutEverywhere ends every session of the user, this one included.
+func (s *server) signoutEverywhere(w http.ResponseWriter, r *http.Request) {
+	sess, _ := s.m.Get(r.Context())
+	err := s.m.RevokeSubject(r.Context(), sess.User)
+	if err == nil {
+		s.m.Destroy(r.Context())
+	}
+	s.done(w, r, err, "You are signed out everywhere.", "/")
+}
+
+// revokeSession ends one of the user's own sessions, from the device list.
+func (s *server) revokeSession(w http.ResponseWriter, r *http.Request) {
+	sess, _ := s.m.Get(r.Context())
+	id, err := sealed.ParseSessionID(r.PathValue("id"))
+	if err == nil {
+		err = errors.New("no such session")
+		devices, lerr := s.m.Sessions(r.Context(), sess.User)
+		for _, d := range devices { // only the user's own: an ID is not a capability
+			if d.ID == id {
+				err = s.m.Revoke(r.Context(), sess.User, id)
+			}
+		}
+		if lerr != nil {
+			err = lerr
+		}
+	}
+	s.done(w, r, err, "That session is signed out.", "/account")
+}
+
+// changePassword stands in for a password change, an event after which
+// the user's other sessions must end: it signs them out through the same
+// call as the button.
+func (s *server) changePassword(w http.ResponseWriter, r *http.Request) {
+	// A real application checks the old password and stores the new hash.
+	s.done(w, r, s.m.RevokeOthers(r.Context()), "Password changed; your other devices are signed out.", "/account")
+}
+
+// done redirects to next with a flash message saying whether it worked.
+func (s *server) done(w http.ResponseWriter, r *http.Request, err error, ok, next string) {
+	if err != nil {
+		log.Printf("%s: %v", r.URL.Path, err)
+		s.m.Flash(r.Context(), "That did not work; try again.")
+	} else {
+		s.m.Flash(r.Context(), ok)
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 // page is the data for the page template.
@@ -180,6 +257,14 @@ type page struct {
 	Login, Account    bool
 	Issued, Deadline  time.Time
 	Idle              time.Duration
+	Devices           []device
+}
+
+// device is one of the user's sessions on the account page.
+type device struct {
+	ID, Name string
+	Created  time.Time
+	This     bool
 }
 
 func (s *server) render(w http.ResponseWriter, p page) {
@@ -211,6 +296,27 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <p>Signed in at {{.Issued.Format "15:04:05"}} UTC. The session ends at
 {{.Deadline.Format "15:04:05"}} UTC however active you are{{if .Idle}}, or
 after {{.Idle}} without a request{{end}}.</p>
+<h2>Your sessions</h2>
+<ul id="devices">
+{{- range .Devices}}
+<li>{{or .Name "unknown device"}}, signed in at {{.Created.Format "15:04:05"}} UTC
+{{- if .This}} (this one){{else}}
+<form method="post" action="/sessions/{{.ID}}/revoke" style="display:inline">
+<input type="hidden" name="csrf" value="{{$.CSRF}}"><button>Sign out</button></form>{{end}}</li>
+{{- end}}
+</ul>
+<form method="post" action="/signout/others">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
+<button>Sign out other devices</button>
+</form>
+<form method="post" action="/signout/everywhere">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
+<button>Sign out everywhere</button>
+</form>
+<form method="post" action="/password">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
+<button>Change password</button>
+</form>
 {{- end}}
 <form method="post" action="/logout">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
