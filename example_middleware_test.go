@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sealedcookie/sealed"
 )
@@ -210,4 +211,51 @@ func ExampleManager_Flash() {
 	// Output:
 	// messages: [Saved.]
 	// messages: []
+}
+
+// Revocation with a store: logging out ends copies of the cookie too, and
+// "sign out everywhere" ends every session of the user.
+func ExampleManager_RevokeSubject() {
+	type Session struct {
+		User string `json:"user"`
+	}
+	sessions, err := sealed.New(exampleKeys(), sealed.JSON[Session](), sealed.Options{
+		Revocations: sealed.NewMemoryStore(nil), // one instance; a fleet shares a store
+	})
+	if err != nil {
+		panic(err)
+	}
+	sessions.Subject = func(s Session) string { return s.User } // whose session it is
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login/{user}", func(w http.ResponseWriter, r *http.Request) {
+		sessions.Put(r.Context(), Session{User: r.PathValue("user")})
+		sessions.Renew(r.Context())
+	})
+	mux.HandleFunc("POST /signout-everywhere", func(w http.ResponseWriter, r *http.Request) {
+		if s, ok := sessions.Get(r.Context()); ok {
+			if err := sessions.RevokeSubject(r.Context(), s.User); err != nil {
+				http.Error(w, "try again", http.StatusServiceUnavailable)
+			}
+		}
+	})
+	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
+		s, ok := sessions.Get(r.Context())
+		fmt.Fprint(w, s.User, ok)
+	})
+
+	laptop, phone := browse(sessions.Handler(mux)), browse(sessions.Handler(mux))
+	laptop("POST", "/login/alice")
+	time.Sleep(time.Millisecond) // sessions minted in the sign-out's millisecond end too
+	phone("POST", "/login/alice")
+	time.Sleep(time.Millisecond)
+	phone("POST", "/signout-everywhere")
+	laptop("GET", "/me")
+	phone("GET", "/me")
+	// Output:
+	// POST /login/alice 200
+	// POST /login/alice 200
+	// POST /signout-everywhere 200
+	// GET /me 200 false
+	// GET /me 200 false
 }
