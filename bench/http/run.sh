@@ -28,7 +28,7 @@ conns=${CONNS:-16}
 server_cpu=${SERVER_CPU:-0}
 client_cpu=${CLIENT_CPU:-1}
 base_port=${PORT:-18080}
-modes=(none sealed sealed-binary gorilla)
+read -r -a modes <<<"${MODES:-none sealed sealed-revoke sealed-binary gorilla}"
 
 for tool in wrk curl taskset; do
 	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (apt-get install -y wrk curl util-linux)" >&2; exit 1; }
@@ -66,10 +66,10 @@ login() {
 		tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -1
 }
 declare -A cookie
-cookie[sealed]=$(login "${port[sealed]}")
-cookie[sealed-binary]=$(login "${port[sealed-binary]}")
-cookie[gorilla]=$(login "${port[gorilla]}")
-cookie[none]=${cookie[sealed]}
+for mode in "${modes[@]}"; do
+	[ "$mode" = none ] || cookie[$mode]=$(login "${port[$mode]}")
+done
+cookie[none]=${cookie[sealed]:-}
 for mode in "${modes[@]}"; do
 	body=$(curl -fs -H "Cookie: ${cookie[$mode]}" "http://127.0.0.1:${port[$mode]}/")
 	case $body in
@@ -122,12 +122,14 @@ ratio() {
 		awk '{printf "%f ", $1 / $2}' | median
 }
 report() { # mode vs target
+	[ -n "${results[$1]:-}" ] && [ -n "${results[$2]:-}" ] || return 0
 	printf '%-14s / %-8s %5.2fx by req/s, %5.2fx by CPU per request%s\n' "$1" "$2" \
 		"$(ratio "${results[$1]}" "${results[$2]}")" "$(ratio "${cpu[$2]}" "${cpu[$1]}")" "$3"
 }
 echo
 report sealed gorilla " (target >= 2.5x)"
 report sealed none " (target >= 0.85x)"
+report sealed-revoke sealed " (revocation on / off; target >= 0.95x)"
 report sealed-binary gorilla ""
 report sealed-binary none ""
 echo "(medians over $rounds rounds of the per-round ratios)"

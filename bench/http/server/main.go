@@ -17,6 +17,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/binary"
 	"encoding/gob"
 	"flag"
 	"fmt"
@@ -35,14 +37,14 @@ import (
 	"github.com/sealedcookie/sealed/bench"
 )
 
-const usage = `usage: server -mode none|sealed|sealed-binary|gorilla [-addr 127.0.0.1:8080]
+const usage = `usage: server -mode none|sealed|sealed-revoke|sealed-binary|gorilla [-addr 127.0.0.1:8080]
 
 Serves GET /login (sets a session) and GET / (reads it and greets the user).
 `
 
 func main() {
 	log.SetFlags(0)
-	mode := flag.String("mode", "", "session layer: none, sealed, sealed-binary or gorilla")
+	mode := flag.String("mode", "", "session layer: none, sealed, sealed-revoke (with a revocation store), sealed-binary or gorilla")
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address (loopback only)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file until SIGINT or SIGTERM")
 	flag.Usage = func() { fmt.Fprint(os.Stderr, usage); flag.PrintDefaults() }
@@ -107,11 +109,26 @@ func handler(mode string) (http.Handler, error) {
 
 	case "sealed":
 		same := func(s bench.Small) bench.Small { return s }
-		return sealedApp(mux, sealed.JSON[bench.Small](), same, same)
+		return sealedApp(mux, sealed.JSON[bench.Small](), same, same, nil, nil)
+	case "sealed-revoke":
+		// Revocation on: every read checks a store holding 100,000 live
+		// revocations, half per session, half per user, as a busy fleet's
+		// mirror would.
+		store := sealed.NewMemoryStore(nil)
+		exp := time.Now().Add(24 * time.Hour)
+		for i := range 50_000 {
+			var id sealed.SessionID
+			binary.BigEndian.PutUint64(id[:], uint64(i)+1)
+			store.Revoke(context.Background(), sealed.Revocation{Session: id, Expires: exp})
+			store.Revoke(context.Background(), sealed.Revocation{Subject: "user-" + strconv.Itoa(i), NotBefore: time.Now(), Expires: exp})
+		}
+		same := func(s bench.Small) bench.Small { return s }
+		return sealedApp(mux, sealed.JSON[bench.Small](), same, same, store,
+			func(s bench.Small) string { return strconv.FormatInt(s.UserID, 10) })
 	case "sealed-binary":
 		return sealedApp(mux, sealed.Binary[bench.SmallBin](),
 			func(s bench.SmallBin) bench.Small { return bench.Small(s) },
-			func(s bench.Small) bench.SmallBin { return bench.SmallBin(s) })
+			func(s bench.Small) bench.SmallBin { return bench.SmallBin(s) }, nil, nil)
 	case "gorilla":
 		gob.Register(time.Time{})
 		store := sessions.NewCookieStore(bytes.Repeat([]byte{2}, 32), bytes.Repeat([]byte{3}, 32))
@@ -150,17 +167,19 @@ func handler(mode string) (http.Handler, error) {
 
 // sealedApp serves the application with sessions in a sealed Manager whose
 // codec stores T, a representation of bench.Small (toSmall and fromSmall
-// convert).
-func sealedApp[T any](mux *http.ServeMux, codec sealed.Codec[T], toSmall func(T) bench.Small, fromSmall func(bench.Small) T) (http.Handler, error) {
+// convert), checking revocations in the store, if not nil, by subject.
+func sealedApp[T any](mux *http.ServeMux, codec sealed.Codec[T], toSmall func(T) bench.Small, fromSmall func(bench.Small) T,
+	revocations sealed.RevocationStore, subject func(T) string) (http.Handler, error) {
 	key, err := sealed.NewKey("k1", bytes.Repeat([]byte{1}, sealed.KeySize))
 	if err != nil {
 		return nil, err
 	}
 	ring, _ := sealed.NewKeyRing(key)
-	m, err := sealed.New(ring, codec, sealed.Options{DisableSecure: true})
+	m, err := sealed.New(ring, codec, sealed.Options{DisableSecure: true, Revocations: revocations})
 	if err != nil {
 		return nil, err
 	}
+	m.Subject = subject
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		s, ok := m.Get(r.Context())
 		if !ok {
