@@ -9,12 +9,14 @@
 # It ends with a summary: the tests that skipped, grouped by reason, the
 # checks that did not run, and the count of passed and failed checks.
 #
-# Peer tests (Python, Node, Chromium, nginx) skip when their tools are
+# Peer tests (Python, Node, Chromium, nginx, Redis) skip when their tools are
 # missing, unless the matching variable is 1, which turns a missing tool into
 # a failure (.ci/run sets them all):
 #   SEALED_INTEROP=1  real Starlette, Flask, Auth.js, iron-session, jose peers
 #   SEALED_BROWSER=1  headless Chromium via chromedriver
 #   SEALED_FLEET=1    three demo servers behind nginx with a rolling rotation
+#   SEALED_REDIS=1    redisstore against real redis-server processes
+#                     (SEALED_REDIS_LARGE=1 also loads a million revocations)
 # FUZZTIME bounds each fuzz target: a number of inputs (default 200000x:
 # two minutes for all targets on two cores) or a duration (10s, 1m). Prefer a
 # count: with a duration, go1.26's fuzzing coordinator can end a clean run
