@@ -59,8 +59,12 @@
 // Options.MaxPending entries) and returns an error wrapping [ErrQueued].
 // The outbox is written to Redis as soon as the Store reconnects, before it
 // reloads, so once Redis is back every instance enforces it. The outbox
-// lives in memory: it is lost if the process exits first. Register and
-// Sessions (the device list) simply fail while Redis is unreachable.
+// lives in memory: it is lost if the process exits first. Until the
+// subscription notices the outage (within two PingIntervals), Revoke still
+// tries Redis and waits as long as the client's retries and ctx allow
+// (with go-redis's defaults, about two seconds when connections are
+// refused); after that it queues at once. Register and Sessions (the
+// device list) fail at once while Redis is unreachable.
 //
 // # Data in Redis
 //
