@@ -17,13 +17,15 @@
 // Options.ResyncInterval as a safety net.
 //
 // Propagation bound: while the subscription is healthy, another instance
-// enforces a revocation as soon as the published message reaches it (one
-// write and one delivery: well under a millisecond on a local network).
-// A broken subscription is detected within two Options.PingInterval (one
-// ping that gets no answer), after which the Store reconnects with backoff
-// and reloads everything. Whatever happens, a Store never answers from a
-// mirror older than Options.MaxStale without saying so: see the failure
-// policy.
+// enforces a revocation as soon as the published message reaches it: one
+// script call and one delivery (between two Stores on one machine we
+// measured p50 0.2 ms, p99 3.5 ms, max 6 ms over 1000 revocations). Redis
+// delivers a message to every connected subscriber or breaks the
+// connection; a broken subscription is noticed within two PingIntervals
+// (a ping that gets no answer), and the Store then reconnects with backoff
+// and reloads everything; the periodic reload bounds any other loss by
+// ResyncInterval. While the subscription is down, the failure policy
+// applies.
 //
 // # Failure policy
 //
@@ -371,7 +373,8 @@ func (s *Store) Register(ctx context.Context, rec sealed.SessionRecord) error {
 }
 
 // Sessions implements [sealed.RevocationStore]: the unexpired records of
-// subject, oldest first. Expired records are deleted on the way. It fails
+// subject, oldest first. Expired records are deleted on the way; records it
+// cannot read are left out. It fails
 // at once while Redis is unreachable.
 func (s *Store) Sessions(ctx context.Context, subject string) ([]sealed.SessionRecord, error) {
 	if !s.isOnline() {
@@ -387,11 +390,13 @@ func (s *Store) Sessions(ctx context.Context, subject string) ([]sealed.SessionR
 	var gone []string
 	for id, v := range all {
 		rec, err := decodeRecord(subject, id, v)
-		if err != nil || !now.Before(rec.Expires) {
+		switch {
+		case err != nil: // not ours to delete: perhaps a newer version's
+		case !now.Before(rec.Expires):
 			gone = append(gone, id)
-			continue
+		default:
+			out = append(out, rec)
 		}
-		out = append(out, rec)
 	}
 	if len(gone) > 0 {
 		_ = s.client.HDel(ctx, key, gone...).Err() // tidying only: the next read retries
