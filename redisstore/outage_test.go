@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -172,5 +173,31 @@ func TestOutboxFull(t *testing.T) {
 	waitFor(t, 10*time.Second, "the Store reconnects", func() bool { return s.Stats().Connected })
 	if n := r.Client().HLen(ctx, s.rev).Val(); n != 2 {
 		t.Errorf("%d revocations in Redis, want the 2 queued", n)
+	}
+}
+
+// A Redis that hangs (stopped, its connections open) is noticed by the
+// ping: no error ever comes back on the subscription, only silence.
+func TestHungServer(t *testing.T) {
+	r := startRedis(t)
+	ping := 100 * time.Millisecond
+	s := newStore(t, r, Options{PingInterval: ping, MaxStale: time.Second})
+	if err := r.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	// Two PingIntervals in theory; a loose bound, for loaded machines.
+	waitFor(t, 2*time.Second, "the Store notices the silence", func() bool { return !s.Stats().Connected })
+	noticed := time.Since(stopped)
+	t.Logf("a hung Redis noticed after %v (PingInterval %v)", noticed.Round(time.Millisecond), ping)
+	if err := r.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the Store reconnects", func() bool {
+		st := s.Stats()
+		return st.Connected && st.Staleness < time.Second
+	})
+	if s.Revoked(newID(), "alice", time.Now()) {
+		t.Error("a session is revoked after the recovery")
 	}
 }
