@@ -305,7 +305,7 @@ func (s *Store) Close() error {
 	if !first {
 		return nil
 	}
-	s.sub.Store(0)
+	s.offline()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	if s.pending() > 0 {
@@ -486,9 +486,21 @@ func (s *Store) isOnline() bool {
 	return s.online
 }
 
-func (s *Store) setOnline(on bool) {
+// offline records that the subscription is down.
+func (s *Store) offline() {
 	s.mu.Lock()
-	s.online = on
+	s.sub.Store(0)
+	s.online = false
+	s.mu.Unlock()
+}
+
+// goOnline lets Revoke write directly, if subscription n is still the
+// current one (not broken since).
+func (s *Store) goOnline(n uint64) {
+	s.mu.Lock()
+	if n != 0 && s.sub.Load() == n {
+		s.online = true
+	}
 	s.mu.Unlock()
 }
 

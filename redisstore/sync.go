@@ -45,8 +45,7 @@ func (s *Store) connect(ctx context.Context) (*redis.PubSub, uint64, error) {
 	sctx, cancel := context.WithTimeout(ctx, syncTimeout)
 	defer cancel()
 	if err := s.resync(sctx, n); err != nil {
-		s.sub.Store(0)
-		s.setOnline(false)
+		s.offline()
 		_ = ps.Close()
 		return nil, 0, err
 	}
@@ -60,8 +59,7 @@ func (s *Store) run(ps *redis.PubSub, n uint64) {
 	for {
 		err := s.serve(ps, n)
 		_ = ps.Close()
-		s.sub.Store(0)
-		s.setOnline(false)
+		s.offline()
 		if s.ctx.Err() != nil {
 			return
 		}
@@ -214,7 +212,7 @@ func (s *Store) resync(ctx context.Context, n uint64) error {
 	if err := s.flush(ctx); err != nil {
 		return fmt.Errorf("writing the outbox: %w", err)
 	}
-	s.setOnline(true)
+	s.goOnline(n)
 	if s.pending() > 0 { // queued since: online now, nothing more will be
 		if err := s.flush(ctx); err != nil {
 			return fmt.Errorf("writing the outbox: %w", err)
