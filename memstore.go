@@ -62,8 +62,14 @@ func (m *MemoryStore) Revoke(ctx context.Context, r Revocation) error {
 	defer m.mu.Unlock()
 	m.purge()
 	if r.Session != (SessionID{}) {
+		if old, ok := m.sessions[r.Session]; ok && old == r {
+			return nil // already held: a mirror re-applying what it has
+		}
 		m.sessions[r.Session] = r
 	} else if old, ok := m.subjects[r.Subject]; !ok || !r.NotBefore.Before(old.NotBefore) {
+		if ok && old == r {
+			return nil
+		}
 		m.subjects[r.Subject] = r
 	} else {
 		return nil

@@ -357,3 +357,24 @@ func TestSessionIDText(t *testing.T) {
 		}
 	}
 }
+
+// Re-applying an entry the store holds, as a mirror does on every reload,
+// neither duplicates it nor grows the store.
+func TestMemoryStoreIdempotent(t *testing.T) {
+	clk := newClock()
+	store := sealed.NewMemoryStore(clk.Now)
+	r := sealed.Revocation{Subject: "alice", NotBefore: clk.Now(), Expires: clk.Now().Add(time.Hour)}
+	s := sealed.Revocation{Session: sealed.SessionID{1}, Expires: clk.Now().Add(time.Hour)}
+	for range 3 {
+		store.Revoke(context.Background(), r)
+		store.Revoke(context.Background(), s)
+	}
+	if n := store.Len(); n != 2 {
+		t.Fatalf("Len = %d, want 2", n)
+	}
+	// An earlier "not before" never replaces a later one.
+	store.Revoke(context.Background(), sealed.Revocation{Subject: "alice", NotBefore: clk.Now().Add(-time.Hour), Expires: clk.Now().Add(time.Hour)})
+	if !store.Revoked(sealed.SessionID{2}, "alice", clk.Now()) {
+		t.Error("an earlier entry replaced a later one")
+	}
+}
