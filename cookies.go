@@ -67,6 +67,7 @@ func (s *state[T]) open(ctx context.Context, c *format.Cookies) error {
 	s.has, s.flashes = pl.HasValue, pl.Flashes
 	s.issued, s.deadline, s.refreshed, s.opened = pl.Issued, pl.Deadline, pl.Refreshed, info
 	s.id, s.minted, s.subject = pl.ID, pl.Minted, pl.Subject
+	s.chosen, s.persist = pl.Persistence, pl.Persistent
 	if s.has && !pl.HasIdentity && m.Subject != nil { // sealed before session IDs existed
 		s.subject = m.Subject(s.val)
 	}
@@ -152,7 +153,11 @@ func (m *Manager[T]) write(h http.Header, s *state[T]) error {
 			return err
 		}
 		n = chunks
-		if set, err = m.appendSessionCookies(set, out, n, size, exp-now); err != nil {
+		ttl := exp - now
+		if !m.persistent(s) {
+			ttl = 0 // a browser-session cookie: no Max-Age
+		}
+		if set, err = m.appendSessionCookies(set, out, n, size, ttl); err != nil {
 			return err
 		}
 	}
@@ -205,6 +210,7 @@ func (m *Manager[T]) encodePayload(dst []byte, s *state[T], now int64) ([]byte, 
 	b := format.AppendPayload(dst, &format.Payload{
 		HasValue: s.has, Issued: s.issued, Deadline: s.deadline, Refreshed: now, Flashes: s.flashes,
 		HasIdentity: s.has, ID: s.id, Minted: s.minted, Subject: s.subject,
+		Persistence: s.has && s.chosen, Persistent: s.persist,
 	})
 	if !s.has {
 		return b, nil
@@ -260,21 +266,16 @@ func (m *Manager[T]) sealFor(dst []byte, n int, b []byte, exp int64) ([]byte, er
 }
 
 // appendSessionCookies appends the Set-Cookie lines that store the sealed
-// value: one cookie when n is 0, else n chunks of size characters. ttl is
-// the value's remaining life in seconds, its Max-Age unless the Manager
-// writes browser-session cookies.
-func (m *Manager[T]) appendSessionCookies(set []string, value []byte, n, size int, ttl int64) ([]string, error) {
-	maxAge := int(ttl)
-	if m.browser {
-		maxAge = 0 // no attribute
-	}
+// value: one cookie when n is 0, else n chunks of size characters. maxAge
+// is the cookies' Max-Age in seconds, or 0 for browser-session cookies.
+func (m *Manager[T]) appendSessionCookies(set []string, value []byte, n, size int, maxAge int64) ([]string, error) {
 	if n == 0 {
-		return m.appendCookie(set, m.name, string(value), maxAge)
+		return m.appendCookie(set, m.name, string(value), int(maxAge))
 	}
 	var err error
 	for i := range n {
 		chunk := value[i*size : min(len(value), (i+1)*size)]
-		if set, err = m.appendCookie(set, format.ChunkName(m.name, i), string(chunk), maxAge); err != nil {
+		if set, err = m.appendCookie(set, format.ChunkName(m.name, i), string(chunk), int(maxAge)); err != nil {
 			return set, err
 		}
 	}

@@ -56,8 +56,10 @@ type Options struct {
 	// for one cookie is split into Name+".0", Name+".1", ... Name must be an
 	// RFC 6265 token without '#', which the Manager reserves for chunk
 	// counts. A "__Host-" prefix requires Secure, Path "/" and no Domain; a
-	// "__Secure-" prefix requires Secure; New checks both, matching the
-	// prefixes case-insensitively as browsers do.
+	// "__Secure-" prefix requires Secure; "__Http-" requires Secure and
+	// HttpOnly, and "__Host-Http-" the __Host- rules and HttpOnly. New
+	// checks them all, matching the prefixes case-insensitively as browsers
+	// do.
 	Name string
 
 	// Path is the cookie's Path attribute. Zero value: "/".
@@ -95,7 +97,8 @@ type Options struct {
 	// BrowserSession omits Max-Age, so the browser drops the cookie when it
 	// closes, like Starlette's max_age=None. The expiry sealed inside the
 	// cookie (Lifetime, IdleTimeout) is still enforced. Zero value (false):
-	// a persistent cookie whose Max-Age matches its sealed expiry.
+	// a persistent cookie whose Max-Age matches its sealed expiry. It is the
+	// default for sessions that do not choose with Manager.RememberMe.
 	BrowserSession bool
 
 	// DisableSecure omits the Secure attribute. Zero value (false): Secure
@@ -103,6 +106,13 @@ type Options struct {
 	// localhost; it cannot be combined with a "__Host-" or "__Secure-" name
 	// or SameSite=None.
 	DisableSecure bool
+
+	// Partitioned sets the Partitioned attribute (CHIPS) on every cookie of
+	// the session, chunks and deletions included: browsers then keep the
+	// session per top-level site, which a cross-site iframe (an embedded
+	// widget) needs now that third-party cookies are blocked. It requires
+	// Secure. Zero value (false): no attribute.
+	Partitioned bool
 
 	// DisableHTTPOnly omits the HttpOnly attribute, letting scripts read
 	// the cookie (though not the sealed data). Zero value (false): HttpOnly
@@ -241,27 +251,28 @@ type Manager[T any] struct {
 	// set it before the Manager serves requests.
 	Subject func(v T) string
 
-	codec     Codec[T]
-	sealer    *Sealer
-	key       *contextKey
-	name      string
-	path      string
-	domain    string
-	sameSite  http.SameSite
-	secure    bool
-	httpOnly  bool
-	browser   bool
-	lifetime  int64 // seconds
-	idle      int64 // seconds, 0: none
-	refresh   int64 // seconds
-	skew      int64 // seconds of grace past the deadline and idle timeout
-	budget    int
-	chunkSize int
-	onError   func(context.Context, error)
-	revs      RevocationStore
-	device    func(http.Header) string
-	unauth    http.Handler
-	now       func() time.Time
+	codec       Codec[T]
+	sealer      *Sealer
+	key         *contextKey
+	name        string
+	path        string
+	domain      string
+	sameSite    http.SameSite
+	secure      bool
+	httpOnly    bool
+	browser     bool
+	partitioned bool
+	lifetime    int64 // seconds
+	idle        int64 // seconds, 0: none
+	refresh     int64 // seconds
+	skew        int64 // seconds of grace past the deadline and idle timeout
+	budget      int
+	chunkSize   int
+	onError     func(context.Context, error)
+	revs        RevocationStore
+	device      func(http.Header) string
+	unauth      http.Handler
+	now         func() time.Time
 }
 
 // contextKey identifies one Manager's session in a context.
@@ -288,20 +299,21 @@ func New[T any](keys KeySource, codec Codec[T], opts Options) (*Manager[T], erro
 		codec = JSON[T]()
 	}
 	m := &Manager[T]{
-		codec:    codec,
-		name:     opts.Name,
-		path:     opts.Path,
-		domain:   opts.Domain,
-		sameSite: opts.SameSite,
-		secure:   !opts.DisableSecure,
-		httpOnly: !opts.DisableHTTPOnly,
-		browser:  opts.BrowserSession,
-		budget:   opts.ChunkBudget,
-		onError:  opts.OnError,
-		revs:     opts.Revocations,
-		device:   opts.Device,
-		unauth:   opts.Unauthorized,
-		now:      opts.Now,
+		codec:       codec,
+		name:        opts.Name,
+		path:        opts.Path,
+		domain:      opts.Domain,
+		sameSite:    opts.SameSite,
+		secure:      !opts.DisableSecure,
+		httpOnly:    !opts.DisableHTTPOnly,
+		browser:     opts.BrowserSession,
+		partitioned: opts.Partitioned,
+		budget:      opts.ChunkBudget,
+		onError:     opts.OnError,
+		revs:        opts.Revocations,
+		device:      opts.Device,
+		unauth:      opts.Unauthorized,
+		now:         opts.Now,
 	}
 	if m.name == "" {
 		m.name = defaultName
@@ -344,6 +356,12 @@ func New[T any](keys KeySource, codec Codec[T], opts Options) (*Manager[T], erro
 		return nil, fmt.Errorf("sealed: New: cookie name %q: the __Host- prefix requires Secure, Path \"/\" and no Domain", m.name)
 	case hasPrefixFold(m.name, "__Secure-") && !m.secure:
 		return nil, fmt.Errorf("sealed: New: cookie name %q: the __Secure- prefix requires Secure", m.name)
+	case hasPrefixFold(m.name, "__Host-Http-") && !m.httpOnly:
+		return nil, fmt.Errorf("sealed: New: cookie name %q: the __Host-Http- prefix requires HttpOnly (and Secure, Path \"/\", no Domain)", m.name)
+	case hasPrefixFold(m.name, "__Http-") && (!m.secure || !m.httpOnly):
+		return nil, fmt.Errorf("sealed: New: cookie name %q: the __Http- prefix requires Secure and HttpOnly", m.name)
+	case m.partitioned && !m.secure:
+		return nil, errors.New("sealed: New: Partitioned requires Secure (browsers reject it otherwise)")
 	case m.sameSite == http.SameSiteNoneMode && !m.secure:
 		return nil, errors.New("sealed: New: SameSite=None requires Secure (browsers reject it otherwise)")
 	case m.sameSite < http.SameSiteDefaultMode || m.sameSite > http.SameSiteNoneMode:
@@ -396,6 +414,8 @@ func (m *Manager[T]) cookie(name, value string, maxAge int) *http.Cookie {
 		Secure:   m.secure,
 		HttpOnly: m.httpOnly,
 		SameSite: m.sameSite,
+
+		Partitioned: m.partitioned,
 	}
 }
 
@@ -586,6 +606,31 @@ func (m *Manager[T]) Renew(ctx context.Context) {
 	})
 }
 
+// RememberMe chooses, for this session only, whether its cookie persists
+// (remember is true: it has a Max-Age, as the session's expiry) or lasts
+// until the browser closes (false: no Max-Age). Call it at login, from the
+// "remember me" box; the choice is sealed into the session, so it holds
+// through refreshes and re-seals until the session ends or RememberMe is
+// called again. Sessions that never call it follow Options.BrowserSession.
+// The expiry sealed inside the cookie is enforced either way. Like Put, it
+// panics if ctx carries no session from this Manager; without a session it
+// does nothing.
+func (m *Manager[T]) RememberMe(ctx context.Context, remember bool) {
+	m.modify(ctx, "RememberMe", func(s *state[T]) {
+		if s.has {
+			s.chosen, s.persist = true, remember
+		}
+	})
+}
+
+// persistent reports whether s's cookie gets a Max-Age.
+func (m *Manager[T]) persistent(s *state[T]) bool {
+	if s.chosen {
+		return s.persist
+	}
+	return !m.browser
+}
+
 // Require returns middleware that serves next only for requests with a
 // valid session, and Options.Unauthorized (by default a plain 401) for the
 // others. Used outside Handler, it installs Handler itself.
@@ -715,6 +760,8 @@ type state[T any] struct {
 	subject   string
 	replaces  SessionID // the ID before Renew drew a new one, until registered
 	register  bool      // the response registers the session (RevocationStore.Register)
+	chosen    bool      // the session chose its cookie's persistence (RememberMe)
+	persist   bool      // with chosen: a persistent cookie (Max-Age), else a browser-session one
 	flashes   []string
 	vary      [1]string // the response's Vary, when the Manager sets it
 

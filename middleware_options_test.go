@@ -141,3 +141,101 @@ func TestManagerPurpose(t *testing.T) {
 		t.Error("New accepted an overlong Purpose")
 	}
 }
+
+// Partitioned (CHIPS) goes on every cookie of the session: one cookie,
+// chunks, and the deletions of leftover chunks. It requires Secure.
+func TestManagerPartitioned(t *testing.T) {
+	f := newFixture(t, sealed.Options{Partitioned: true})
+	c := newClient(t, f.app())
+	check := func(resp *http.Response) {
+		t.Helper()
+		lines := resp.Header.Values("Set-Cookie")
+		if len(lines) == 0 {
+			t.Fatal("no Set-Cookie")
+		}
+		for _, line := range lines {
+			if !strings.Contains(line, "; Partitioned") || !strings.Contains(line, "; Secure") {
+				t.Errorf("Set-Cookie without Partitioned: %s", line)
+			}
+		}
+	}
+	check(c.do("POST", "/put?user=a"))
+	check(c.do("POST", "/put?user=a&blob=9000")) // chunks, and the plain cookie's deletion
+	check(c.do("POST", "/put?user=a"))           // the chunks' deletions
+	check(c.do("POST", "/destroy"))
+	if _, err := sealed.New(f.keys, sealed.JSON[sess](), sealed.Options{Partitioned: true, DisableSecure: true}); err == nil {
+		t.Error("New accepted Partitioned without Secure")
+	}
+}
+
+// The __Http- and __Host-Http- prefixes (Chrome 140, Firefox 142) require
+// HttpOnly, and Secure (and for __Host-Http-, the __Host- rules), matched
+// case-insensitively.
+func TestNewHttpPrefixes(t *testing.T) {
+	ring := mwRing(t, fixedKey(t, "k1", 1))
+	for _, tc := range []struct {
+		opts sealed.Options
+		ok   bool
+	}{
+		{sealed.Options{Name: "__Http-s"}, true},
+		{sealed.Options{Name: "__Http-s", DisableHTTPOnly: true}, false},
+		{sealed.Options{Name: "__http-s", DisableHTTPOnly: true}, false},
+		{sealed.Options{Name: "__HTTP-s", DisableSecure: true}, false},
+		{sealed.Options{Name: "__Http-s", Domain: "example.com", Path: "/x"}, true},
+		{sealed.Options{Name: "__Host-Http-s"}, true},
+		{sealed.Options{Name: "__Host-Http-s", DisableHTTPOnly: true}, false},
+		{sealed.Options{Name: "__host-http-s", DisableHTTPOnly: true}, false},
+		{sealed.Options{Name: "__Host-Http-s", Path: "/x"}, false},
+		{sealed.Options{Name: "__Host-Http-s", Domain: "example.com"}, false},
+		{sealed.Options{Name: "__Host-Http-s", DisableSecure: true}, false},
+	} {
+		_, err := sealed.New(ring, sealed.JSON[sess](), tc.opts)
+		if (err == nil) != tc.ok {
+			t.Errorf("New(%+v) = %v, want ok %v", tc.opts, err, tc.ok)
+		}
+	}
+}
+
+// RememberMe chooses per session whether the cookie persists, and the
+// choice survives refreshes and re-seals; other sessions follow
+// BrowserSession.
+func TestManagerRememberMe(t *testing.T) {
+	for _, browser := range []bool{false, true} {
+		f := newFixture(t, sealed.Options{BrowserSession: browser, IdleTimeout: time.Hour, IdleRefresh: time.Minute})
+		mux := http.NewServeMux()
+		mux.Handle("/", f.app())
+		mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+			f.m.Put(r.Context(), sess{User: "a"})
+			if v := r.FormValue("remember"); v != "" {
+				f.m.RememberMe(r.Context(), v == "1")
+			}
+		})
+		h := f.m.Handler(mux)
+		maxAge := func(resp *http.Response) (int, bool) {
+			t.Helper()
+			sc := setCookies(t, resp)["session"]
+			if sc == nil {
+				t.Fatalf("no session cookie: %q", resp.Header.Values("Set-Cookie"))
+			}
+			return sc.MaxAge, strings.Contains(resp.Header.Get("Set-Cookie"), "Max-Age")
+		}
+		for _, remember := range []string{"", "1", "0"} {
+			c := newClient(t, h)
+			_, persistent := maxAge(c.do("POST", "/login?remember="+remember))
+			want := !browser
+			if remember != "" {
+				want = remember == "1"
+			}
+			if persistent != want {
+				t.Errorf("BrowserSession %v, remember %q: persistent %v, want %v", browser, remember, persistent, want)
+			}
+			f.clock.Add(2 * time.Minute) // the next read refreshes the cookie
+			if _, again := maxAge(c.do("GET", "/get")); again != want {
+				t.Errorf("BrowserSession %v, remember %q: after a refresh, persistent %v", browser, remember, again)
+			}
+			if _, again := maxAge(c.do("GET", "/update")); again != want {
+				t.Errorf("BrowserSession %v, remember %q: after an update, persistent %v", browser, remember, again)
+			}
+		}
+	}
+}

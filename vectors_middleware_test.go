@@ -157,7 +157,7 @@ func generateMiddlewareVectors(t *testing.T) middlewareVectorFile {
 	vs = append(vs, invalid("past its absolute deadline", map[string]string{"session": seal("session", expired)}, "expired"))
 
 	badFlags := append(format.AppendPayload(nil, &base), base.Value...)
-	badFlags[1] |= 0x04
+	badFlags[1] |= 0x10
 	nonceN++
 	vs = append(vs, invalid("an unknown payload flag", map[string]string{"session": sealWithFlags(s, "session", badFlags, 0, deadline, make([]byte, 24))}, "malformed"))
 	longSubject := append(format.AppendPayload(nil, &legacy), legacy.Value...)

@@ -15,6 +15,8 @@ func TestPayloadRoundTrip(t *testing.T) {
 		{Flashes: []string{"only a flash"}},
 		{HasValue: true, HasIdentity: true, ID: [16]byte{1, 2, 3}, Minted: 1700000000123, Subject: "user-42", Value: []byte(`{}`)},
 		{HasIdentity: true, Minted: -1, Flashes: []string{"x"}},
+		{HasValue: true, Persistence: true, Persistent: true, Value: []byte("1")},
+		{HasValue: true, Persistence: true, Value: []byte("1")},
 	} {
 		b := AppendPayload(nil, &p)
 		b = append(b, p.Value...)
@@ -24,6 +26,7 @@ func TestPayloadRoundTrip(t *testing.T) {
 		}
 		if got.HasValue != p.HasValue || got.Issued != p.Issued || got.Deadline != p.Deadline || got.Refreshed != p.Refreshed ||
 			got.HasIdentity != p.HasIdentity || got.ID != p.ID || got.Minted != p.Minted || got.Subject != p.Subject ||
+			got.Persistence != p.Persistence || got.Persistent != p.Persistent ||
 			len(got.Flashes) != len(p.Flashes) || !bytes.Equal(got.Value, p.Value) {
 			t.Errorf("round trip of %+v = %+v", p, got)
 		}
@@ -48,7 +51,8 @@ func TestParsePayloadRejects(t *testing.T) {
 		{"empty", nil, ErrPayloadVersion},
 		{"short", good[:MinPayloadLen-1], ErrPayloadVersion},
 		{"version 2", append([]byte{2}, good[1:]...), ErrPayloadVersion},
-		{"unknown flag", append([]byte{1, 4}, good[2:]...), ErrPayloadVersion},
+		{"unknown flag", append([]byte{1, 16}, good[2:]...), ErrPayloadVersion},
+		{"persistent without persistence", append([]byte{1, 8}, good[2:]...), ErrPayloadVersion},
 		{"identity flag, no identity", append([]byte{1, 2}, good[2:]...), ErrIdentity},
 		{"count past end", append(good[:PayloadHeaderLen:PayloadHeaderLen], 9), ErrFlashCount},
 		{"count overlong", append(good[:PayloadHeaderLen:PayloadHeaderLen], 0xff), ErrFlashCount},

@@ -17,6 +17,9 @@ const (
 	PayloadVersion     = 1
 	PayloadHasValue    = 1 << 0 // flags: a session value follows the flashes
 	PayloadHasIdentity = 1 << 1 // flags: a session id, its mint time and a subject follow refreshed
+	PayloadPersistence = 1 << 2 // flags: the session chose whether its cookie persists (RememberMe)
+	PayloadPersistent  = 1 << 3 // flags, with PayloadPersistence: it does (Max-Age); without: a browser-session cookie
+	payloadFlags       = PayloadHasValue | PayloadHasIdentity | PayloadPersistence | PayloadPersistent
 	PayloadHeaderLen   = 1 + 1 + 8 + 8 + 8
 	MinPayloadLen      = PayloadHeaderLen + 1 // with a zero flash count
 	SessionIDLen       = 16
@@ -38,6 +41,11 @@ type Payload struct {
 	Minted      int64
 	Subject     string
 
+	// Persistence, when set, is the session's own choice of cookie
+	// lifetime: Persistent (Max-Age) or a browser-session cookie.
+	Persistence bool
+	Persistent  bool
+
 	Flashes []string
 	Value   []byte // the codec's bytes; aliases the parsed buffer
 }
@@ -52,6 +60,12 @@ func AppendPayload(dst []byte, p *Payload) []byte {
 	}
 	if p.HasIdentity {
 		flags |= PayloadHasIdentity
+	}
+	if p.Persistence {
+		flags |= PayloadPersistence
+		if p.Persistent {
+			flags |= PayloadPersistent
+		}
 	}
 	dst = append(dst, PayloadVersion, flags)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(p.Issued))
@@ -83,12 +97,15 @@ var (
 // ParsePayload decodes a payload. Flash messages are copied; Value aliases
 // b.
 func ParsePayload(b []byte) (Payload, error) {
-	if len(b) < MinPayloadLen || b[0] != PayloadVersion || b[1]&^(PayloadHasValue|PayloadHasIdentity) != 0 {
+	if len(b) < MinPayloadLen || b[0] != PayloadVersion || b[1]&^payloadFlags != 0 ||
+		b[1]&(PayloadPersistence|PayloadPersistent) == PayloadPersistent {
 		return Payload{}, ErrPayloadVersion
 	}
 	p := Payload{
 		HasValue:    b[1]&PayloadHasValue != 0,
 		HasIdentity: b[1]&PayloadHasIdentity != 0,
+		Persistence: b[1]&PayloadPersistence != 0,
+		Persistent:  b[1]&PayloadPersistent != 0,
 		Issued:      int64(binary.BigEndian.Uint64(b[2:])),
 		Deadline:    int64(binary.BigEndian.Uint64(b[10:])),
 		Refreshed:   int64(binary.BigEndian.Uint64(b[18:])),

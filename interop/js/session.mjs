@@ -15,6 +15,8 @@ import { open, SealedError } from "./sealed.mjs";
 const PAYLOAD_VERSION = 0x01;
 const HAS_VALUE = 0x01;
 const HAS_IDENTITY = 0x02; // session id (16), minted (ms, 8), subject (uvarint length, bytes)
+const PERSISTENCE = 0x04; // the session chose its cookie's persistence
+const PERSISTENT = 0x08; // with PERSISTENCE: a persistent cookie (Max-Age)
 const PAYLOAD_HEADER_LEN = 1 + 1 + 8 + 8 + 8; // version flags issued deadline refreshed
 
 function malformed(message) {
@@ -39,7 +41,8 @@ function uvarint(bytes, pos) {
 /**
  * Parses the middleware payload, version 1: returns { issued, deadline,
  * refreshed (Unix seconds), id (32 hex digits, or null), minted (Unix
- * milliseconds, or null), subject (string, or null), flashes (strings),
+ * milliseconds, or null), subject (string, or null), persistent (the
+ * session's own choice of a persistent cookie, or null), flashes (strings),
  * value (the codec's bytes, JSON by default; null when the cookie carries
  * flashes only) }.
  */
@@ -47,7 +50,9 @@ export function parsePayload(bytes) {
   if (bytes.length < PAYLOAD_HEADER_LEN + 1) malformed(`${bytes.length} bytes is too short`);
   if (bytes[0] !== PAYLOAD_VERSION) malformed(`unknown version ${bytes[0]}`);
   const flags = bytes[1];
-  if ((flags & ~(HAS_VALUE | HAS_IDENTITY)) !== 0) malformed(`unknown flags 0x${flags.toString(16)}`);
+  if ((flags & ~(HAS_VALUE | HAS_IDENTITY | PERSISTENCE | PERSISTENT)) !== 0 || (flags & (PERSISTENCE | PERSISTENT)) === PERSISTENT) {
+    malformed(`unknown flags 0x${flags.toString(16)}`);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const issued = Number(view.getBigInt64(2, false));
   const deadline = Number(view.getBigInt64(10, false));
@@ -78,7 +83,8 @@ export function parsePayload(bytes) {
   let value = null;
   if (flags & HAS_VALUE) value = bytes.subarray(pos);
   else if (pos !== bytes.length) malformed("bytes after the flash messages without a session value");
-  return { issued, deadline, refreshed, id, minted, subject, flashes, value };
+  const persistent = flags & PERSISTENCE ? (flags & PERSISTENT) !== 0 : null;
+  return { issued, deadline, refreshed, id, minted, subject, persistent, flashes, value };
 }
 
 /**
