@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -73,5 +74,30 @@ func TestSignOutButtons(t *testing.T) {
 	laptop.post("/password", url.Values{"csrf": {token(t, laptop.get("/account"))}})
 	if phone.signedIn() || !laptop.signedIn() {
 		t.Fatal("a password change")
+	}
+}
+
+// A cross-origin POST is refused by CrossOriginProtection before the
+// session is even read, however good its CSRF token.
+func TestCrossOriginPostRefused(t *testing.T) {
+	h, _, _ := newTestServer(t)
+	b := newBrowser(t, h)
+	b.signIn("alice", password)
+	tok := token(t, b.get("/account"))
+	req := httptest.NewRequest("POST", "/logout", strings.NewReader(url.Values{"csrf": {tok}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if resp, _ := b.Send(req); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site POST: %d, want 403", resp.StatusCode)
+	}
+	if !b.signedIn() {
+		t.Fatal("the cross-site POST signed the user out")
+	}
+	// The same POST from the same origin goes through.
+	req = httptest.NewRequest("POST", "/logout", strings.NewReader(url.Values{"csrf": {tok}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if resp, _ := b.Send(req); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("same-origin POST: %d", resp.StatusCode)
 	}
 }
