@@ -227,29 +227,33 @@ func (m *Manager[T]) encodePayload(dst []byte, s *state[T], now int64) ([]byte, 
 // characters, or one unchunked cookie when n is 0.
 //
 // The value is sealed for a name that carries the chunk count, so the count
-// must be known before sealing. Uncompressed, the length follows from the
-// payload's; compressed, it is known only once sealed, so the payload is
-// sealed for the plain name and, if that needs chunks, again for the
-// chunked name (DEFLATE is deterministic: the length does not change).
+// must be known before sealing. It is predicted from the payload's length
+// and the primary key's overhead, and checked on the sealed value: when
+// compression (whose output length is known only once sealed) or a ring
+// rotated to another suite in between proves it wrong, the payload is
+// sealed again for the right count. DEFLATE is deterministic, so the second
+// seal has the first's length.
 func (m *Manager[T]) seal(dst, b []byte, exp int64) (out []byte, n, size int, err error) {
-	compressing := m.sealer.CompressAbove > 0 && len(b) >= m.sealer.CompressAbove
-	if !compressing {
-		total := EncodedLen(len(b))
+	if m.sealer.CompressAbove <= 0 || len(b) < m.sealer.CompressAbove {
+		total := m.sealer.encodedLen(len(b))
 		if n, size = format.Layout(total, m.chunkSize); n > m.budget {
 			return dst, 0, 0, m.overBudget(len(b), total)
 		}
 	}
-	if out, err = m.sealFor(dst, n, b, exp); err != nil || !compressing || len(out) <= m.chunkSize {
-		return out, n, size, err
+	for range 2 {
+		if out, err = m.sealFor(dst, n, b, exp); err != nil {
+			return out, 0, 0, err
+		}
+		got, gotSize := format.Layout(len(out), m.chunkSize)
+		if got > m.budget {
+			return out, 0, 0, m.overBudget(len(b), len(out))
+		}
+		if got == n {
+			return out, n, gotSize, nil
+		}
+		n, dst = got, out[:0]
 	}
-	total := len(out)
-	if n, size = format.Layout(total, m.chunkSize); n > m.budget {
-		return out, 0, 0, m.overBudget(len(b), total)
-	}
-	if out, err = m.sealFor(out[:0], n, b, exp); err == nil && len(out) != total {
-		err = fmt.Errorf("sealed: session cookie %q: compressed length changed between seals", m.name) // cannot happen
-	}
-	return out, n, size, err
+	return out, 0, 0, fmt.Errorf("sealed: session cookie %q: the sealed length changed between seals", m.name) // cannot happen
 }
 
 // sealFor appends b sealed for a value of n chunks (0: unchunked) to dst.

@@ -432,7 +432,7 @@ func (m *Manager[T]) MaxSessionLen() int {
 	if m.budget > 1 {
 		longest = m.budget*m.chunkSize - 1 // the last chunk is never full (format.Layout)
 	}
-	return longest*6/8 - Overhead - format.MinPayloadLen - identityLen
+	return longest*6/8 - m.sealer.keys.Current().keys[0].k.overhead() - format.MinPayloadLen - identityLen
 }
 
 // identityLen is what a session's ID, mint time and (empty) subject add to

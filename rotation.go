@@ -38,41 +38,65 @@ type keyData struct {
 	// struct that holds a Key in an unexported field, debuggers' dumps)
 	// show an address, not the bytes.
 	secret *[KeySize]byte
-	aead   cipher.AEAD // built once: Seal and Open allocate nothing for it
+	suite  Suite
+	aead   cipher.AEAD // XChaCha20Poly1305's, built once: Seal and Open allocate nothing for it
 }
 
-// GenerateKey returns a new key with the given ID and a secret of 32 bytes
-// from crypto/rand.
-func GenerateKey(id string) (Key, error) {
+// GenerateKey returns a new XChaCha20Poly1305 key with the given ID and a
+// secret of 32 bytes from crypto/rand.
+func GenerateKey(id string) (Key, error) { return GenerateSuiteKey(XChaCha20Poly1305, id) }
+
+// GenerateSuiteKey is like GenerateKey for a key of the given suite.
+func GenerateSuiteKey(suite Suite, id string) (Key, error) {
 	secret := make([]byte, KeySize)
+	defer clear(secret)
 	if _, err := rand.Read(secret); err != nil {
 		return Key{}, fmt.Errorf("sealed: generating key %q: %w", id, err)
 	}
-	return NewKey(id, secret)
+	return NewSuiteKey(suite, id, secret)
 }
 
-// NewKey returns a key with the given ID and secret. The secret must be
-// exactly 32 bytes of uniformly random data; derive one from a longer master
-// secret rather than passing a password. NewKey copies the secret.
+// NewKey returns an XChaCha20Poly1305 key with the given ID and secret. The
+// secret must be exactly 32 bytes of uniformly random data; derive one from
+// a longer master secret rather than passing a password. NewKey copies the
+// secret.
 //
 // An ID is 1 to 64 bytes of printable ASCII other than space, ',' and ':'
 // (the separators of [ParseKeyRing]'s form).
-func NewKey(id string, secret []byte) (Key, error) {
+//
+// In Go's FIPS 140-only mode (GODEBUG=fips140=only), where
+// XChaCha20-Poly1305 is not allowed, NewKey returns an error: use
+// [NewSuiteKey] with [AES256GCM].
+func NewKey(id string, secret []byte) (Key, error) { return NewSuiteKey(XChaCha20Poly1305, id, secret) }
+
+// NewSuiteKey is like NewKey for a key of the given suite.
+func NewSuiteKey(suite Suite, id string, secret []byte) (Key, error) {
 	if err := checkKeyID(id); err != nil {
 		return Key{}, err
 	}
 	if len(secret) != KeySize {
 		return Key{}, fmt.Errorf("sealed: key %q: secret is %d bytes, want %d", id, len(secret), KeySize)
 	}
-	d := &keyData{id: id, hash: keyIDHash(id), secret: new([KeySize]byte)}
+	d := &keyData{id: id, hash: keyIDHash(id), secret: new([KeySize]byte), suite: suite}
 	copy(d.secret[:], secret)
-	aead, err := chacha20poly1305.NewX(d.secret[:])
-	if err != nil { // unreachable: the length is checked above
+	aead, err := newSuiteAEAD(suite, d.secret[:])
+	if err != nil {
 		return Key{}, fmt.Errorf("sealed: key %q: %w", id, err)
 	}
 	d.aead = aead
 	return Key{d}, nil
 }
+
+// Suite returns the key's suite.
+func (k Key) Suite() Suite {
+	if k.k == nil {
+		return 0
+	}
+	return k.k.suite
+}
+
+// newXChaCha returns XChaCha20-Poly1305 keyed with secret.
+func newXChaCha(secret []byte) (cipher.AEAD, error) { return chacha20poly1305.NewX(secret) }
 
 func checkKeyID(id string) error {
 	if id == "" || len(id) > maxKeyIDLen {
@@ -202,7 +226,8 @@ func (r KeyRing) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(r.String
 // ParseKeyRing parses the environment-variable form of a key ring,
 // "id:secret,id2:secret2,...", where each secret is 32 bytes in base64url
 // (unpadded or padded). The first key is the primary. Whitespace around
-// entries is ignored.
+// entries is ignored. A key of a suite other than the default names it
+// after a third colon: "id:secret:aes256gcm" (see [Suite.String]).
 //
 // Errors name a bad entry by its position only, never by its text: an
 // operator who swaps id and secret must not find the secret in a log.
@@ -220,12 +245,23 @@ func ParseKeyRing(s string) (*KeyRing, error) {
 		if checkKeyID(id) != nil {
 			return nil, fmt.Errorf("sealed: key ring: entry %d: the ID must be 1 to %d bytes of printable ASCII other than space, ',' and ':'", i+1, maxKeyIDLen)
 		}
+		text, name, hasSuite := strings.Cut(text, ":")
+		suite := XChaCha20Poly1305
+		if hasSuite {
+			var ok bool
+			if suite, ok = suiteByName(name); !ok {
+				return nil, fmt.Errorf("sealed: key ring: entry %d: unknown suite after the secret; want %s or %s", i+1, XChaCha20Poly1305, AES256GCM)
+			}
+		}
 		raw, err := secret.Decode(text, KeySize)
 		if err != nil {
 			return nil, fmt.Errorf("sealed: key ring: entry %d: the secret: %w", i+1, err)
 		}
-		k, err := NewKey(id, raw)
+		k, err := NewSuiteKey(suite, id, raw)
 		clear(raw)
+		if errors.Is(err, errFIPSOnly) {
+			return nil, fmt.Errorf("sealed: key ring: entry %d: %w", i+1, errFIPSOnly)
+		}
 		if err != nil { // unreachable: the ID and length are checked above
 			return nil, fmt.Errorf("sealed: key ring: entry %d: invalid", i+1)
 		}
@@ -262,6 +298,10 @@ func FormatKeyRing(r *KeyRing) string {
 		b.WriteString(k.k.id)
 		b.WriteByte(':')
 		b.WriteString(secret.Encode(k.k.secret[:]))
+		if k.k.suite != XChaCha20Poly1305 {
+			b.WriteByte(':')
+			b.WriteString(k.k.suite.String())
+		}
 	}
 	return b.String()
 }

@@ -64,6 +64,7 @@
 package sealed
 
 import (
+	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -125,8 +126,10 @@ var (
 	_ [chacha20poly1305.Overhead - format.TagLen]struct{}
 )
 
-// Overhead is the number of bytes sealing adds to a plaintext before
-// base64url encoding: header, nonce and authentication tag.
+// Overhead is the number of bytes sealing with an XChaCha20Poly1305 key adds
+// to a plaintext before base64url encoding: header, nonce and
+// authentication tag. An AES256GCM key adds 4 more (a salt, and a shorter
+// nonce).
 const Overhead = overhead
 
 // DefaultMaxLen is the default bound on a sealed value's length in
@@ -137,9 +140,15 @@ const DefaultMaxLen = 4000
 // MaxPurposeLen is the longest [Sealer.Purpose], in bytes.
 const MaxPurposeLen = format.MaxPurpose
 
-// EncodedLen returns the length of the sealed value for a plaintext of n
-// bytes.
+// EncodedLen returns the length of the value an XChaCha20Poly1305 key seals
+// from a plaintext of n bytes (an AES256GCM key's are up to 6 characters
+// longer).
 func EncodedLen(n int) int { return base64.RawURLEncoding.EncodedLen(n + overhead) }
+
+// encodedLen is EncodedLen for s's current primary key.
+func (s *Sealer) encodedLen(n int) int {
+	return base64.RawURLEncoding.EncodedLen(n + s.keys.Current().keys[0].k.overhead())
+}
 
 // An Envelope seals byte values for a cookie name and opens them again,
 // reporting the errors listed under Errors. [*Sealer] is the one to use;
@@ -278,15 +287,20 @@ func (s *Sealer) Seal(name string, plaintext []byte, expires time.Time) (string,
 	if z != nil {
 		defer z.release()
 	}
-	n, err := s.checkSeal(plaintext, expires)
+	ring := s.keys.Current()
+	ovh := ring.keys[0].k.overhead()
+	n, err := s.checkSeal(plaintext, expires, ovh)
 	if err != nil {
 		return "", err
 	}
 	// The scratch holds the raw value, then the additional data or (once
 	// that is used) the encoding, which is copied into the result.
-	buf := getScratch(len(plaintext) + overhead + max(n, s.adLen(name)))
+	buf := getScratch(len(plaintext) + ovh + max(n, s.adLen(name)))
 	defer putScratch(buf)
-	raw := s.sealRaw((*buf)[:0], name, plaintext, flags, expires)
+	raw, err := s.sealRaw((*buf)[:0], ring, name, plaintext, flags, expires)
+	if err != nil {
+		return "", err
+	}
 	var b strings.Builder
 	b.Grow(n)
 	enc := base64.RawURLEncoding.AppendEncode((*buf)[len(raw):len(raw)], raw)
@@ -295,7 +309,7 @@ func (s *Sealer) Seal(name string, plaintext []byte, expires time.Time) (string,
 }
 
 // AppendSeal is like Seal but appends the value to dst. When dst has room,
-// it does not allocate.
+// it does not allocate (with an XChaCha20Poly1305 key).
 func (s *Sealer) AppendSeal(dst []byte, name string, plaintext []byte, expires time.Time) ([]byte, error) {
 	if err := s.checkContext(name); err != nil {
 		return dst, err
@@ -304,12 +318,17 @@ func (s *Sealer) AppendSeal(dst []byte, name string, plaintext []byte, expires t
 	if z != nil {
 		defer z.release()
 	}
-	if _, err := s.checkSeal(plaintext, expires); err != nil {
+	ring := s.keys.Current()
+	ovh := ring.keys[0].k.overhead()
+	if _, err := s.checkSeal(plaintext, expires, ovh); err != nil {
 		return dst, err
 	}
-	buf := getScratch(len(plaintext) + overhead + s.adLen(name))
+	buf := getScratch(len(plaintext) + ovh + s.adLen(name))
 	defer putScratch(buf)
-	raw := s.sealRaw((*buf)[:0], name, plaintext, flags, expires)
+	raw, err := s.sealRaw((*buf)[:0], ring, name, plaintext, flags, expires)
+	if err != nil {
+		return dst, err
+	}
 	return base64.RawURLEncoding.AppendEncode(dst, raw), nil
 }
 
@@ -329,12 +348,13 @@ func (s *Sealer) checkContext(name string) error {
 // adLen is the length of the additional data for the cookie called name.
 func (s *Sealer) adLen(name string) int { return format.ADLen(name, s.Purpose) }
 
-// checkSeal validates the arguments of a seal and returns the encoded length.
-func (s *Sealer) checkSeal(plaintext []byte, expires time.Time) (int, error) {
+// checkSeal validates the arguments of a seal with a key whose values
+// carry ovh bytes of overhead, and returns the encoded length.
+func (s *Sealer) checkSeal(plaintext []byte, expires time.Time, ovh int) (int, error) {
 	if expires.IsZero() {
 		return 0, errors.New("sealed: seal: zero expiry (every value needs one)")
 	}
-	n := EncodedLen(len(plaintext))
+	n := base64.RawURLEncoding.EncodedLen(len(plaintext) + ovh)
 	if max := s.maxLen(); n > max {
 		s.stats.tooLarge.Add(1)
 		return 0, fmt.Errorf("%w: %d bytes of plaintext seal to %d characters, limit %d", ErrTooLarge, len(plaintext), n, max)
@@ -342,26 +362,53 @@ func (s *Sealer) checkSeal(plaintext []byte, expires time.Time) (int, error) {
 	return n, nil
 }
 
-// sealRaw appends the unencoded sealed value to dst, which must have room for
-// it and for the additional data after it (adLen). flags is the header's
-// flags byte. The caller has checked name and Purpose (checkContext).
-func (s *Sealer) sealRaw(dst []byte, name string, plaintext []byte, flags byte, expires time.Time) []byte {
-	ring := s.keys.Current()
+// sealRaw appends the unencoded value that ring's primary key seals to
+// dst, which must have room for it and for the additional data after it
+// (adLen). flags is the header's flags byte. The caller has checked name
+// and Purpose (checkContext).
+func (s *Sealer) sealRaw(dst []byte, ring *KeyRing, name string, plaintext []byte, flags byte, expires time.Time) ([]byte, error) {
 	key := ring.keys[0].k
 	s.stats.slots(ring)[0].sealed.Add(1)
-	dst = format.AppendHeader(dst, format.Header{Flags: flags, KID: key.hash, Expiry: expires.Unix()})
-	nonce := dst[headerLen:prefixLen]
-	if s.rand == nil {
-		rand.Read(nonce) // never fails: crypto/rand crashes the program rather than return an error
-	} else if _, err := io.ReadFull(s.rand, nonce); err != nil {
-		panic("sealed: test randomness source failed: " + err.Error())
+	h := format.Header{Flags: flags, KID: key.hash, Expiry: expires.Unix()}
+	if key.suite == AES256GCM {
+		return s.sealV2(dst, key, h, name, plaintext)
 	}
+	dst = format.AppendHeader(dst, h)
+	nonce := dst[headerLen:prefixLen]
+	s.random(nonce)
 	// The AD sits right after the sealed value in the same buffer; the
 	// three-index slice keeps it out of the AEAD's destination, which the
 	// AEAD may use up to its capacity.
 	end := prefixLen + len(plaintext) + format.TagLen
 	aad := format.AppendAD(dst[end:end], dst[:headerLen], name, s.Purpose)
-	return key.aead.Seal(dst[:prefixLen:end], nonce, plaintext, aad)
+	return key.aead.Seal(dst[:prefixLen:end], nonce, plaintext, aad), nil
+}
+
+// sealV2 is sealRaw for an AES256GCM key: the version 2 layout, with a
+// fresh salt and a key derived from it (docs/FORMAT.md, "Version 2").
+func (s *Sealer) sealV2(dst []byte, key *keyData, h format.Header, name string, plaintext []byte) ([]byte, error) {
+	h.Version = format.Version2
+	dst = format.AppendHeader(dst, h)
+	dst = dst[:format.V2Prefix]
+	salt := dst[headerLen:format.V2Prefix]
+	s.random(salt)
+	end := format.V2Overhead + len(plaintext)
+	aad := format.AppendAD(dst[end:end], dst[:headerLen], name, s.Purpose)
+	aead, err := s.valueAEAD(key, salt)
+	if err != nil {
+		return nil, fmt.Errorf("sealed: seal: %w", err)
+	}
+	return aead.Seal(dst[:format.V2Prefix:end], nil, plaintext, aad), nil
+}
+
+// random fills b from crypto/rand, or from the test source that makes
+// vectors.
+func (s *Sealer) random(b []byte) {
+	if s.rand == nil {
+		rand.Read(b) // never fails: crypto/rand crashes the program rather than return an error
+	} else if _, err := io.ReadFull(s.rand, b); err != nil {
+		panic("sealed: test randomness source failed: " + err.Error())
+	}
 }
 
 // Open authenticates and decrypts a value sealed for the cookie called name
@@ -409,9 +456,17 @@ func (s *Sealer) open(dst []byte, name, value string, exact bool) ([]byte, Info,
 	if n, err := strictBase64.AppendDecode(raw[:0], []byte(value)); err != nil || len(n) != rawLen {
 		return dst, Info{}, fmt.Errorf("%w: not canonical unpadded base64url", ErrMalformed)
 	}
-	version, h := format.ParseHeader(raw)
-	if version != format.Version1 {
-		return dst, Info{}, fmt.Errorf("%w: unsupported version %d", ErrMalformed, version)
+	h := format.ParseHeader(raw)
+	ovh, prefix := overhead, prefixLen
+	switch h.Version {
+	case format.Version1:
+	case format.Version2:
+		ovh, prefix = format.V2Overhead, format.V2Prefix
+		if rawLen < ovh {
+			return dst, Info{}, fmt.Errorf("%w: %d bytes is shorter than any version 2 value", ErrMalformed, rawLen)
+		}
+	default:
+		return dst, Info{}, fmt.Errorf("%w: unsupported version %d", ErrMalformed, h.Version)
 	}
 	if h.Flags&^format.KnownFlags != 0 {
 		return dst, Info{}, fmt.Errorf("%w: unknown flags %#02x", ErrMalformed, h.Flags)
@@ -427,15 +482,31 @@ func (s *Sealer) open(dst []byte, name, value string, exact bool) ([]byte, Info,
 		// could equal that of a shorter name with a purpose.
 		return dst, Info{}, fmt.Errorf("%w: cookie name contains a NUL byte", ErrInvalid)
 	}
+	if key.version() != h.Version {
+		// The header names a key of another suite: no key of the ring can
+		// have sealed this layout.
+		return dst, Info{}, fmt.Errorf("%w: a version %d value, but key %q is an %s key", ErrMalformed, h.Version, key.id, key.suite)
+	}
 	aad := format.AppendAD((*buf)[rawLen:rawLen], raw[:headerLen], name, s.Purpose)
 	out := dst
 	if h.Flags&flagDeflate != 0 {
-		out = raw[prefixLen:prefixLen] // decrypt in place; inflateOpened writes dst
+		// Decrypt in place: the AEAD's input, raw[prefix:], as its output
+		// (for version 2, the random-nonce GCM moves the nonce out of the
+		// way first); inflateOpened writes dst.
+		out = raw[prefix:prefix:rawLen]
 	} else if exact {
-		out = make([]byte, 0, rawLen-overhead)
+		out = make([]byte, 0, rawLen-ovh)
 	}
 	start := len(out)
-	out, err := key.aead.Open(out, raw[headerLen:prefixLen], raw[prefixLen:], aad)
+	var err error
+	if h.Version == format.Version2 {
+		var aead cipher.AEAD
+		if aead, err = s.valueAEAD(key, raw[headerLen:prefix]); err == nil {
+			out, err = aead.Open(out, nil, raw[prefix:], aad)
+		}
+	} else {
+		out, err = key.aead.Open(out, raw[headerLen:prefix], raw[prefix:], aad)
+	}
 	if err != nil {
 		return dst, Info{}, fmt.Errorf("%w: authentication failed (tampered, another secret for key %q, another cookie name or another purpose)", ErrInvalid, key.id)
 	}

@@ -282,7 +282,8 @@ func TestOpenMalformed(t *testing.T) {
 		"impossible length": v + "AAA", // 93 characters: 1 mod 4
 		"non-ASCII":         v[:30] + "é" + v[32:],
 		"version 0":         reencode(func(b []byte) []byte { b[0] = 0; return b }),
-		"version 2":         reencode(func(b []byte) []byte { b[0] = 2; return b }),
+		"version 2":         reencode(func(b []byte) []byte { b[0] = 2; return b }), // an xchacha key
+		"version 3":         reencode(func(b []byte) []byte { b[0] = 3; return b }),
 		"unknown flags":     reencode(func(b []byte) []byte { b[1] = 2; return b }),
 		"quoted":            `"` + v + `"`,
 		"NUL":               v[:30] + "\x00" + v[31:],

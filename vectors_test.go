@@ -312,8 +312,14 @@ func vectorCart() []byte {
 // inflate) and re-seals compressed vectors independently of the compressor.
 func sealWithFlags(s *Sealer, name string, payload []byte, flags byte, exp int64, nonce []byte) string {
 	s.rand = bytes.NewReader(nonce)
-	buf := make([]byte, 0, len(payload)+overhead+s.adLen(name))
-	return base64.RawURLEncoding.EncodeToString(s.sealRaw(buf, name, payload, flags, time.Unix(exp, 0)))
+	defer func() { s.rand = nil }()
+	ring := s.keys.Current()
+	buf := make([]byte, 0, len(payload)+ring.keys[0].k.overhead()+s.adLen(name))
+	raw, err := s.sealRaw(buf, ring, name, payload, flags, time.Unix(exp, 0))
+	if err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
 // TestVectors checks testdata/vectors.json: every valid vector opens to its

@@ -22,6 +22,23 @@ const (
 	MaxPurpose = 255                  // bytes ("Purpose")
 )
 
+// Version 2 (docs/FORMAT.md, "Version 2", the AES256GCM suite):
+//
+//	version(1) | flags(1) | kid(4) | expiry(8) | salt(16) | nonce(12) | ciphertext | tag(16)
+//
+// The header is version 1's, with version 0x02. The key that seals is
+// HKDF-SHA256(secret, salt, V2Info), and the nonce, ciphertext and tag are
+// what AES-256-GCM with a random nonce (cipher.NewGCMWithRandomNonce)
+// appends.
+const (
+	Version2    = 0x02
+	SaltLen     = 16
+	GCMNonceLen = 12
+	V2Prefix    = HeaderLen + SaltLen                    // where the AEAD's output starts
+	V2Overhead  = V2Prefix + GCMNonceLen + TagLen        // 58 bytes
+	V2Info      = "sealed v2 AES-256-GCM key derivation" // HKDF info
+)
+
 // Flags (docs/FORMAT.md, "Layout" and "Compression").
 const (
 	FlagDeflate = 0x01 // the plaintext is a raw DEFLATE stream
@@ -30,25 +47,31 @@ const (
 
 // A Header is the first HeaderLen bytes of a value.
 type Header struct {
-	Flags  byte
-	KID    uint32 // the first 4 bytes of SHA-256 of the sealing key's ID ("Keys")
-	Expiry int64  // Unix seconds
+	Version byte // Version1 or Version2; zero means Version1 in AppendHeader
+	Flags   byte
+	KID     uint32 // the first 4 bytes of SHA-256 of the sealing key's ID ("Keys")
+	Expiry  int64  // Unix seconds
 }
 
-// AppendHeader appends the version 1 header h to dst.
+// AppendHeader appends the header h to dst.
 func AppendHeader(dst []byte, h Header) []byte {
-	dst = append(dst, Version1, h.Flags)
+	v := h.Version
+	if v == 0 {
+		v = Version1
+	}
+	dst = append(dst, v, h.Flags)
 	dst = binary.BigEndian.AppendUint32(dst, h.KID)
 	return binary.BigEndian.AppendUint64(dst, uint64(h.Expiry))
 }
 
 // ParseHeader reads the header of raw, which holds at least HeaderLen
 // bytes. It does not check the version or flags.
-func ParseHeader(raw []byte) (version byte, h Header) {
-	return raw[0], Header{
-		Flags:  raw[1],
-		KID:    binary.BigEndian.Uint32(raw[2:6]),
-		Expiry: int64(binary.BigEndian.Uint64(raw[6:14])),
+func ParseHeader(raw []byte) Header {
+	return Header{
+		Version: raw[0],
+		Flags:   raw[1],
+		KID:     binary.BigEndian.Uint32(raw[2:6]),
+		Expiry:  int64(binary.BigEndian.Uint64(raw[6:14])),
 	}
 }
 
