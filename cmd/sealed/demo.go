@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -24,6 +25,7 @@ import (
 )
 
 const demoUsage = `Usage: sealed demo [-addr HOST:PORT] [-jwks FILE] [-lifetime D]
+                   [-redis HOST:PORT [-redis-max-stale D]]
 
 Serves a small application that keeps its sessions in sealed cookies, with
 a page at / to try it in a browser:
@@ -49,7 +51,26 @@ a page at / to try it in a browser:
 The name given at login is the session's subject: the user that
 /signout_everywhere, /signout_others and /sessions act for. Logging out
 (/delete_session) revokes the session too, so a copy of its cookie taken
-before stops working. Revocations live in this process's memory.
+before stops working. Revocations and the device list live in this
+process's memory, or, with -redis, in Redis, where every demo started with
+the same -redis shares them: a sign-out on one instance holds on all of
+them (give them the same keys too, with SEALED_KEYS or -jwks).
+
+With -redis, while Redis is unreachable:
+  - every instance keeps enforcing the revocations it knows;
+  - a sign-out (/delete_session, /signout_everywhere, /signout_others)
+    answers 202 Accepted with a note: it holds on this instance at once
+    and on the others once Redis is back (the instance queues it in
+    memory until then). Those made before the instance notices the
+    outage (within two seconds) wait about two seconds on Redis first;
+  - the device list, GET /sessions and /sessions/{id}/revoke (which
+    looks the ID up in it), answers 503, and the logins made meanwhile
+    are missing from it;
+  - once the instance has had no complete view of the revocations for
+    longer than -redis-max-stale, it refuses every session (fail closed)
+    until Redis is back: everyone is logged out and nobody can log in.
+Redis must keep its data (run it with persistence): an instance started
+after Redis lost its data cannot know the revocations made before.
 
 Keys come from $SEALED_KEYS (id:secret,... as printed by 'sealed keygen
 --env'; the first key seals). Without it the demo generates a key that
@@ -65,6 +86,14 @@ Flags:
   -jwks FILE        read keys from the JWKS file FILE instead, reloading it
                     when it changes (see 'sealed rotate')
   -lifetime D       absolute session lifetime (default 24h)
+  -redis HOST:PORT  keep revocations and the device list in the Redis server
+                    at HOST:PORT, shared with every demo using it (the
+                    redisstore module); the demo does not start if Redis
+                    does not answer within 10s
+  -redis-max-stale D
+                    with -redis, how long an instance keeps trusting its copy
+                    of the revocations without Redis (default 1m; more
+                    than 2s, twice the ping interval)
 `
 
 var demoCommand = command{summary: "serve a demo app of the session middleware", run: runDemo}
@@ -81,6 +110,8 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	addr := fs.String("addr", "127.0.0.1:8080", "")
 	jwksFile := fs.String("jwks", "", "")
 	lifetime := fs.Duration("lifetime", 0, "")
+	redisAddr := fs.String("redis", "", "")
+	maxStale := fs.Duration("redis-max-stale", 0, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, demoUsage)
@@ -91,6 +122,10 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "sealed demo: unexpected argument %q\n\n%s", fs.Arg(0), demoUsage)
+		return 2
+	}
+	if *maxStale != 0 && (*redisAddr == "" || *maxStale <= 2*time.Second) {
+		fmt.Fprintf(stderr, "sealed demo: -redis-max-stale needs -redis and a duration over 2s (twice the ping interval)\n\n%s", demoUsage)
 		return 2
 	}
 	var mu sync.Mutex
@@ -119,10 +154,24 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sealed demo: %v\n", err)
 		return 1
 	}
-	h, err := newDemoHandler(keys, sealed.Options{
+	opts := sealed.Options{
 		Lifetime: *lifetime,
 		OnError:  func(ctx context.Context, err error) { logf("session: %v", err) },
-	})
+	}
+	var store *demoRedis
+	if *redisAddr != "" {
+		if store, err = openDemoRedis(*redisAddr, *maxStale, logf); err != nil {
+			fmt.Fprintf(stderr, "sealed demo: %v\n", err)
+			return 1
+		}
+		defer func() {
+			if err := store.Close(); err != nil {
+				logf("revocations: %v", err)
+			}
+		}()
+		opts.Revocations = store
+	}
+	h, err := newDemoHandler(keys, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "sealed demo: %v\n", err)
 		return 1
@@ -139,6 +188,11 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "sealed demo: keys from %s (reloaded when it changes): %s\n", *jwksFile, keys.Current()) // IDs only
 	} else {
 		fmt.Fprintf(stdout, "sealed demo: keys from SEALED_KEYS: %s\n", keys.Current()) // IDs only
+	}
+	if store != nil {
+		fmt.Fprintf(stdout, "sealed demo: revocations shared through Redis at %s; while it is unreachable, trusted for %v, then every session is refused\n", store.addr, store.maxStale)
+	} else {
+		fmt.Fprintln(stdout, "sealed demo: revocations in this process's memory (-redis shares them)")
 	}
 	ctx, stop := demoContext()
 	defer stop()
@@ -303,6 +357,17 @@ func newDemoHandler(keys sealed.KeySource, opts sealed.Options) (http.Handler, e
 	if opts.Device == nil {
 		opts.Device = browserFamily
 	}
+	onError := opts.OnError
+	opts.OnError = func(ctx context.Context, err error) {
+		if errs, ok := ctx.Value(demoReports{}).(*[]error); ok {
+			*errs = append(*errs, err)
+		}
+		if onError != nil {
+			onError(ctx, err)
+		} else {
+			slog.Default().WarnContext(ctx, "sealed session", "err", err)
+		}
+	}
 	m, err := sealed.New(keys, sealed.JSON[demoSession](), opts)
 	if err != nil {
 		return nil, err
@@ -346,8 +411,11 @@ func newDemoHandler(keys sealed.KeySource, opts sealed.Options) (http.Handler, e
 	})))
 	mux.HandleFunc("POST /delete_session", func(w http.ResponseWriter, r *http.Request) {
 		_, had := m.Get(r.Context())
-		m.Destroy(r.Context())
-		demoJSON(w, http.StatusOK, map[string]bool{"deleted": had})
+		// Destroy reports a failure to revoke the session to OnError, which
+		// passes it back here through the context (see demoReports).
+		var errs []error
+		m.Destroy(context.WithValue(r.Context(), demoReports{}, &errs))
+		answerRevoke(w, errors.Join(errs...), map[string]any{"deleted": had})
 	})
 	mux.HandleFunc("GET /debug/sealed", func(w http.ResponseWriter, r *http.Request) {
 		demoJSON(w, http.StatusOK, demoStats{Stats: m.Stats(), Revocations: revocationStats(opts.Revocations)})
@@ -383,6 +451,10 @@ func newDemoHandler(keys sealed.KeySource, opts sealed.Options) (http.Handler, e
 	})
 	return m.Handler(mux), nil
 }
+
+// demoReports is the context key under which a handler collects the errors
+// the Manager reports to OnError during a call: a *[]error.
+type demoReports struct{}
 
 func demoJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")

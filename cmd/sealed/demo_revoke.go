@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sealedcookie/sealed"
+	"github.com/sealedcookie/sealed/redisstore"
 )
 
 // demoStats is what GET /debug/sealed answers: the Manager's counters
@@ -17,10 +18,13 @@ type demoStats struct {
 }
 
 // revocationStats returns the store's own counters: its Stats when it has
-// a Stats method, else the number of entries of a MemoryStore.
+// a Stats method (the demo's Redis store), those of a bare redisstore.Store,
+// else the number of entries of a MemoryStore.
 func revocationStats(store sealed.RevocationStore) any {
 	switch s := store.(type) {
 	case interface{ Stats() any }:
+		return s.Stats()
+	case *redisstore.Store:
 		return s.Stats()
 	case *sealed.MemoryStore:
 		return map[string]int{"Size": s.Len()}
@@ -39,7 +43,10 @@ type demoSessionJSON struct {
 }
 
 // addRevocationRoutes adds the sign-out and device-list endpoints, which
-// act for the subject of the request's session: its user's name.
+// act for the subject of the request's session: its user's name. A
+// revocation that the store queued because Redis is unreachable answers
+// 202 Accepted with a note (answerRevoke); the device list, which lives in
+// the store, answers 503 while it cannot be read.
 func addRevocationRoutes(mux *http.ServeMux, m *sealed.Manager[demoSession]) {
 	signedIn := m.RequireFunc(func(s demoSession) bool { return s.Name != "" })
 	handle := func(pattern string, f func(w http.ResponseWriter, r *http.Request, info sealed.SessionInfo)) {
@@ -49,19 +56,17 @@ func addRevocationRoutes(mux *http.ServeMux, m *sealed.Manager[demoSession]) {
 		})))
 	}
 	handle("POST /signout_everywhere", func(w http.ResponseWriter, r *http.Request, info sealed.SessionInfo) {
-		if err := m.RevokeSubject(r.Context(), info.Subject); err != nil {
-			demoJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+		err := m.RevokeSubject(r.Context(), info.Subject)
+		if revokeFailed(err) {
+			answerRevoke(w, err, nil)
 			return
 		}
 		m.Destroy(r.Context()) // this browser's cookie too
-		demoJSON(w, http.StatusOK, map[string]string{"signed_out": info.Subject})
+		answerRevoke(w, err, map[string]any{"signed_out": info.Subject})
 	})
 	handle("POST /signout_others", func(w http.ResponseWriter, r *http.Request, info sealed.SessionInfo) {
-		if err := m.RevokeOthers(r.Context()); err != nil {
-			demoJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
-			return
-		}
-		demoJSON(w, http.StatusOK, map[string]string{"signed_out_others_of": info.Subject})
+		err := m.RevokeOthers(r.Context())
+		answerRevoke(w, err, map[string]any{"signed_out_others_of": info.Subject})
 	})
 	handle("GET /sessions", func(w http.ResponseWriter, r *http.Request, info sealed.SessionInfo) {
 		recs, err := m.Sessions(r.Context(), info.Subject)
@@ -93,11 +98,8 @@ func addRevocationRoutes(mux *http.ServeMux, m *sealed.Manager[demoSession]) {
 		}
 		for _, rec := range recs {
 			if rec.ID == id {
-				if err := m.Revoke(r.Context(), info.Subject, id); err != nil {
-					demoJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
-					return
-				}
-				demoJSON(w, http.StatusOK, map[string]string{"revoked": id.String()})
+				err := m.Revoke(r.Context(), info.Subject, id)
+				answerRevoke(w, err, map[string]any{"revoked": id.String()})
 				return
 			}
 		}

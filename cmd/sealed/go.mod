@@ -2,9 +2,15 @@ module github.com/sealedcookie/sealed/cmd/sealed
 
 go 1.26.0
 
-require github.com/sealedcookie/sealed v1.0.0
+require (
+	github.com/redis/go-redis/v9 v9.23.0
+	github.com/sealedcookie/sealed v1.0.0
+	github.com/sealedcookie/sealed/redisstore v1.0.0
+)
 
 require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 )
