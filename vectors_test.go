@@ -14,9 +14,12 @@ import (
 	"time"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/vectors.json")
+var update = flag.Bool("update", false, "rewrite testdata/vectors.json and testdata/vectors-v2.json")
 
-const vectorsPath = "testdata/vectors.json"
+const (
+	vectorsPath   = "testdata/vectors.json"
+	vectorsV2Path = "testdata/vectors-v2.json"
+)
 
 // vectorFile is the layout of testdata/vectors.json, documented in
 // docs/FORMAT.md.
@@ -28,7 +31,8 @@ type vectorFile struct {
 
 type vectorKey struct {
 	ID     string `json:"id"`
-	Secret string `json:"secret"` // base64url, unpadded
+	Secret string `json:"secret"`          // base64url, unpadded
+	Suite  string `json:"suite,omitempty"` // Suite.String(); absent means xchacha20poly1305
 }
 
 type vector struct {
@@ -45,6 +49,7 @@ type vector struct {
 	KeyID     string `json:"key_id,omitempty"`
 	Expires   int64  `json:"expires,omitempty"`
 	Stale     bool   `json:"stale,omitempty"`
+	Salt      string `json:"salt,omitempty"`      // hex; version 2 only
 	Nonce     string `json:"nonce,omitempty"`     // hex
 	Plaintext string `json:"plaintext,omitempty"` // hex
 	// For valid compressed vectors: the header flags (0x01) and the raw
@@ -80,7 +85,14 @@ func (v *vector) ring(t testing.TB) *KeyRing {
 		if err != nil {
 			t.Fatalf("vector key %q: %v", vk.ID, err)
 		}
-		k, err := NewKey(vk.ID, secret)
+		suite := XChaCha20Poly1305
+		if vk.Suite != "" {
+			var ok bool
+			if suite, ok = suiteByName(vk.Suite); !ok {
+				t.Fatalf("vector key %q: unknown suite %q", vk.ID, vk.Suite)
+			}
+		}
+		k, err := NewSuiteKey(suite, vk.ID, secret)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -322,80 +334,97 @@ func sealWithFlags(s *Sealer, name string, payload []byte, flags byte, exp int64
 	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
-// TestVectors checks testdata/vectors.json: every valid vector opens to its
-// plaintext and re-seals byte for byte with its nonce; every invalid one
-// fails with its error class. With -update it rewrites the file first.
+// TestVectors checks testdata/vectors.json and testdata/vectors-v2.json:
+// every valid vector opens to its plaintext and re-seals byte for byte with
+// its salt and nonce; every invalid one fails with its error class. With
+// -update it rewrites the files first.
 func TestVectors(t *testing.T) {
-	if *update {
-		b, err := json.MarshalIndent(generateVectors(t), "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(vectorsPath, append(b, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b, err := os.ReadFile(vectorsPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f vectorFile
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
-	if f.Format != "sealed v1" || len(f.Vectors) < 40 {
-		t.Fatalf("vector file: format %q, %d vectors", f.Format, len(f.Vectors))
-	}
-	for i, v := range f.Vectors {
-		t.Run(fmt.Sprintf("%02d %s", i, v.Comment), func(t *testing.T) {
-			t.Parallel()
-			pt, info, err := v.sealer(t).Open(v.Name, v.Sealed)
-			if !v.Valid {
-				want, ok := errorClasses[v.Error]
-				if !ok {
-					t.Fatalf("unknown error class %q", v.Error)
+	for _, file := range []struct {
+		path, format string
+		min          int
+		generate     func(*testing.T) vectorFile
+	}{
+		{vectorsPath, "sealed v1", 40, generateVectors},
+		{vectorsV2Path, "sealed v2", 20, generateV2Vectors},
+	} {
+		t.Run(file.path, func(t *testing.T) {
+			if *update {
+				b, err := json.MarshalIndent(file.generate(t), "", "  ")
+				if err != nil {
+					t.Fatal(err)
 				}
-				if !errors.Is(err, want) {
-					t.Fatalf("Open: %v, want %s", err, v.Error)
+				if err := os.WriteFile(file.path, append(b, '\n'), 0o644); err != nil {
+					t.Fatal(err)
 				}
-				return
 			}
+			b, err := os.ReadFile(file.path)
 			if err != nil {
-				t.Fatalf("Open: %v", err)
+				t.Fatal(err)
 			}
-			if got := hex.EncodeToString(pt); got != v.Plaintext {
-				t.Fatalf("plaintext %s, want %s", got, v.Plaintext)
+			var f vectorFile
+			if err := json.Unmarshal(b, &f); err != nil {
+				t.Fatal(err)
 			}
-			if info.KeyID != v.KeyID || info.Expires.Unix() != v.Expires || info.Stale != v.Stale {
-				t.Fatalf("info %+v, want key %s expires %d stale %v", info, v.KeyID, v.Expires, v.Stale)
+			if f.Format != file.format || len(f.Vectors) < file.min {
+				t.Fatalf("vector file: format %q, %d vectors", f.Format, len(f.Vectors))
 			}
-			// Seal is deterministic given the nonce: the value is reproduced.
-			var sealKeys []vectorKey
-			for _, k := range v.Keys {
-				if k.ID == v.KeyID {
-					sealKeys = append(sealKeys, k)
-				}
-			}
-			sv := vector{Keys: sealKeys, Now: v.Now, Purpose: v.Purpose}
-			s := sv.sealer(t)
-			nonce, _ := hex.DecodeString(v.Nonce)
-			if v.Flags != 0 {
-				// A compressed value re-seals from its DEFLATE stream:
-				// compressors differ, the stream is what was sealed.
-				deflated, err := hex.DecodeString(v.Compressed)
-				if err != nil || v.Flags != flagDeflate {
-					t.Fatalf("flags %#x, compressed %q: %v", v.Flags, v.Compressed, err)
-				}
-				if again := sealWithFlags(s, v.Name, deflated, byte(v.Flags), v.Expires, nonce); again != v.Sealed {
-					t.Fatalf("re-seal = %q; want %q", again, v.Sealed)
-				}
-				return
-			}
-			s.rand = bytes.NewReader(nonce)
-			again, err := s.Seal(v.Name, pt, time.Unix(v.Expires, 0))
-			if err != nil || again != v.Sealed {
-				t.Fatalf("re-seal = %q, %v; want %q", again, err, v.Sealed)
+			for i, v := range f.Vectors {
+				t.Run(fmt.Sprintf("%02d %s", i, v.Comment), func(t *testing.T) {
+					t.Parallel()
+					checkVector(t, v)
+				})
 			}
 		})
+	}
+}
+
+func checkVector(t *testing.T, v vector) {
+	pt, info, err := v.sealer(t).Open(v.Name, v.Sealed)
+	if !v.Valid {
+		want, ok := errorClasses[v.Error]
+		if !ok {
+			t.Fatalf("unknown error class %q", v.Error)
+		}
+		if !errors.Is(err, want) {
+			t.Fatalf("Open: %v, want %s", err, v.Error)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if got := hex.EncodeToString(pt); got != v.Plaintext {
+		t.Fatalf("plaintext %s, want %s", got, v.Plaintext)
+	}
+	if info.KeyID != v.KeyID || info.Expires.Unix() != v.Expires || info.Stale != v.Stale {
+		t.Fatalf("info %+v, want key %s expires %d stale %v", info, v.KeyID, v.Expires, v.Stale)
+	}
+	// Seal is deterministic given the salt and nonce: the value is
+	// reproduced.
+	var sealKeys []vectorKey
+	for _, k := range v.Keys {
+		if k.ID == v.KeyID {
+			sealKeys = append(sealKeys, k)
+		}
+	}
+	sv := vector{Keys: sealKeys, Now: v.Now, Purpose: v.Purpose}
+	s := sv.sealer(t)
+	random, _ := hex.DecodeString(v.Salt + v.Nonce) // version 2 draws the salt first
+	if v.Flags != 0 {
+		// A compressed value re-seals from its DEFLATE stream:
+		// compressors differ, the stream is what was sealed.
+		deflated, err := hex.DecodeString(v.Compressed)
+		if err != nil || v.Flags != flagDeflate {
+			t.Fatalf("flags %#x, compressed %q: %v", v.Flags, v.Compressed, err)
+		}
+		if again := sealWithFlags(s, v.Name, deflated, byte(v.Flags), v.Expires, random); again != v.Sealed {
+			t.Fatalf("re-seal = %q; want %q", again, v.Sealed)
+		}
+		return
+	}
+	s.rand = bytes.NewReader(random)
+	again, err := s.Seal(v.Name, pt, time.Unix(v.Expires, 0))
+	if err != nil || again != v.Sealed {
+		t.Fatalf("re-seal = %q, %v; want %q", again, err, v.Sealed)
 	}
 }

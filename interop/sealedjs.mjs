@@ -6,8 +6,8 @@
 // hex; times are Unix seconds. A failure answers {error: code, message}.
 // open, seal, sealDeflated and openSession also take purpose? (a string).
 //   open        {keys, name, value, now?, skew?, maxLen?, maxDecompressed?} -> {plaintext, keyId, expires, stale}
-//   seal        {keys, name, plaintext, expires, compressAbove?, nonce?, maxLen?} -> {value}
-//   sealDeflated {keys, name, deflated, expires, nonce?}    -> {value}
+//   seal        {keys, name, plaintext, expires, compressAbove?, nonce?, salt?, maxLen?} -> {value}
+//   sealDeflated {keys, name, deflated, expires, nonce?, salt?} -> {value}
 //   openSession {keys, cookies: {name: value}, name?, now?} -> {issued, deadline, refreshed, flashes, session, keyId, expires, stale}
 //   jweOpen     {keys, name, value, now?}                   -> {plaintext, keyId, expires, stale}
 //   jweSeal     {keys, name, plaintext, expires}            -> {value}
@@ -28,9 +28,9 @@ async function handle(req) {
         return { ...r, plaintext: hex(r.plaintext) };
       }
       case "seal":
-        return { value: seal(req.keys, req.name, bytes(req.plaintext), { ...opts, compressAbove: req.compressAbove, nonce: req.nonce ? bytes(req.nonce) : undefined }) };
+        return { value: seal(req.keys, req.name, bytes(req.plaintext), { ...opts, compressAbove: req.compressAbove, nonce: req.nonce ? bytes(req.nonce) : undefined, salt: req.salt ? bytes(req.salt) : undefined }) };
       case "sealDeflated":
-        return { value: sealDeflated(req.keys, req.name, bytes(req.deflated), { ...opts, nonce: req.nonce ? bytes(req.nonce) : undefined }) };
+        return { value: sealDeflated(req.keys, req.name, bytes(req.deflated), { ...opts, nonce: req.nonce ? bytes(req.nonce) : undefined, salt: req.salt ? bytes(req.salt) : undefined }) };
       case "openSession": {
         const s = openSession(req.keys, req.cookies, { name: req.name, ...opts });
         return s === null ? { none: true } : { ...s, value: undefined, session: hex(s.value) };

@@ -1,9 +1,11 @@
-// A reference implementation of the sealed v1 cookie format in JavaScript.
+// A reference implementation of the sealed cookie format in JavaScript:
+// version 1 (XChaCha20-Poly1305) and version 2 (AES-256-GCM, for FIPS
+// deployments).
 //
 // The specification is docs/FORMAT.md; this file follows it step by step and
 // is meant to be read by anyone implementing the format in another language.
-// It passes every vector in testdata/vectors.json (checked by the Go tests in
-// interop/, see interop/README.md).
+// It passes every vector in testdata/vectors.json and testdata/vectors-v2.json
+// (checked by the Go tests in interop/, see interop/README.md).
 //
 //   import { open, seal, keyRing } from "./js/sealed.mjs";
 //   const ring = keyRing("2026-11:<base64url secret>,2026-10:<...>");
@@ -14,12 +16,14 @@
 // "expired" error also has .info = { keyId, expires, stale }: the value was
 // authentic.
 //
-// Dependencies: node:crypto (SHA-256, random nonces), node:zlib (raw
+// Dependencies: node:crypto (SHA-256, HKDF, random bytes), node:zlib (raw
 // DEFLATE) and @noble/ciphers for XChaCha20-Poly1305, which Node's crypto
-// lacks. Node >= 20.19.
+// lacks, and AES-256-GCM, whose synchronous API keeps open and seal
+// synchronous for both versions. Node >= 20.19.
 
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, hkdfSync, randomBytes } from "node:crypto";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
+import { gcm } from "@noble/ciphers/aes.js";
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 
 // Layout (docs/FORMAT.md, "Layout").
@@ -32,6 +36,17 @@ const TAG_LEN = 16;
 export const OVERHEAD = HEADER_LEN + NONCE_LEN + TAG_LEN; // 54 bytes
 const MIN_ENCODED = Math.ceil((OVERHEAD * 8) / 6); // 72 characters: an empty plaintext
 const KEY_LEN = 32;
+
+// Version 2 (docs/FORMAT.md, "Version 2"): AES-256-GCM under a key derived
+// for each value with HKDF-SHA256 from the key's secret and a random salt.
+export const VERSION_2 = 0x02;
+const SALT_LEN = 16;
+const GCM_NONCE_LEN = 12;
+export const OVERHEAD_2 = HEADER_LEN + SALT_LEN + GCM_NONCE_LEN + TAG_LEN; // 58 bytes
+const V2_INFO = "sealed v2 AES-256-GCM key derivation";
+
+// A key's suite decides the version of the values it seals and opens.
+const SUITE_VERSION = { xchacha20poly1305: VERSION, aes256gcm: VERSION_2 };
 
 export const DEFAULT_MAX_LEN = 4000; // characters
 export const DEFAULT_MAX_DECOMPRESSED = 65536; // bytes
@@ -76,21 +91,25 @@ const RING = Symbol("sealed key ring");
 /**
  * Builds a key ring, primary first. Accepts the environment form that
  * `sealed keygen --env` prints and Go's sealed.FormatKeyRing returns
- * ("id:base64url-secret,id2:..."), an array of {id, secret} where secret is
- * 32 bytes (Uint8Array) or their base64url, or a ring this function returned.
+ * ("id:base64url-secret,id2:...", with a third field ":aes256gcm" on
+ * AES-256-GCM keys), an array of {id, secret, suite?} where secret is 32
+ * bytes (Uint8Array) or their base64url and suite is "xchacha20poly1305"
+ * (the default) or "aes256gcm", or a ring this function returned.
  */
 export function keyRing(keys) {
   if (keys && keys[RING]) return keys;
   if (typeof keys === "string") {
     keys = keys.trim().split(",").map((entry) => {
-      const i = entry.indexOf(":");
-      if (i < 0) throw new TypeError("sealed: key ring entries are id:base64url-secret");
-      return { id: entry.slice(0, i).trim(), secret: entry.slice(i + 1).trim() };
+      const [id, secret, suite, ...rest] = entry.split(":").map((f) => f.trim());
+      if (secret === undefined || rest.length > 0) throw new TypeError("sealed: key ring entries are id:base64url-secret[:suite]");
+      return { id, secret, suite };
     });
   }
   if (!Array.isArray(keys) || keys.length === 0) throw new TypeError("sealed: empty key ring");
-  const ring = keys.map(({ id, secret }) => {
+  const ring = keys.map(({ id, secret, suite = "xchacha20poly1305" }) => {
     checkKeyId(id);
+    const version = SUITE_VERSION[suite];
+    if (version === undefined) throw new TypeError(`sealed: key ${id}: unknown suite ${JSON.stringify(suite)}`);
     if (typeof secret === "string") {
       const s = secret.replace(/=+$/, "");
       if (!/^[A-Za-z0-9_-]*$/.test(s)) throw new TypeError(`sealed: key ${id}: secret is not base64url`);
@@ -99,7 +118,7 @@ export function keyRing(keys) {
     if (!(secret instanceof Uint8Array) || secret.length !== KEY_LEN) {
       throw new TypeError(`sealed: key ${id}: secret must be ${KEY_LEN} bytes`);
     }
-    return { id, secret: Uint8Array.from(secret), kid: keyIdentifier(id) };
+    return { id, secret: Uint8Array.from(secret), kid: keyIdentifier(id), suite, version };
   });
   for (let i = 0; i < ring.length; i++) {
     for (let j = 0; j < i; j++) {
@@ -178,7 +197,7 @@ function additionalData(header, nameBytes, purpose) {
 }
 
 /**
- * Opens a sealed v1 value for the cookie called name.
+ * Opens a sealed value (version 1 or 2) for the cookie called name.
  *
  * keys: anything keyRing() accepts. value: the cookie value (a string).
  * options: now (Unix seconds, or a Date; default the clock), skew (seconds a
@@ -209,8 +228,10 @@ export function open(keys, name, value, { now, skew = 0, maxLen = DEFAULT_MAX_LE
   if (raw === null) fail("malformed", "not canonical unpadded base64url");
 
   const header = raw.subarray(0, HEADER_LEN);
-  // 4. Version.
-  if (raw[0] !== VERSION) fail("malformed", `unknown version ${raw[0]}`);
+  // 4. Version: 1, or 2 ("Version 2"), whose envelope is 4 bytes longer.
+  const version = raw[0];
+  if (version !== VERSION && version !== VERSION_2) fail("malformed", `unknown version ${version}`);
+  if (version === VERSION_2 && raw.length < OVERHEAD_2) fail("malformed", `${raw.length} bytes is shorter than any version 2 value`);
   // 5. Flags: only known bits (they are authenticated in step 7).
   const flags = raw[1];
   if ((flags & ~KNOWN_FLAGS) !== 0) fail("malformed", `unknown flags 0x${flags.toString(16)}`);
@@ -222,12 +243,20 @@ export function open(keys, name, value, { now, skew = 0, maxLen = DEFAULT_MAX_LE
   // 7. A name containing 0x00 is invalid: no sealer accepts one, and with
   //    it the AD could equal that of a shorter name with a purpose.
   if (nameBytes.includes(0x00)) fail("invalid", "cookie name contains a NUL byte");
+  //    A key of the other suite cannot have sealed this layout.
+  if (key.version !== version) fail("malformed", `a version ${version} value, but key ${key.id} is an ${key.suite} key`);
   //    One AEAD open with that key; AD = header || name [|| 0x00 || purpose].
-  const nonce = raw.subarray(HEADER_LEN, HEADER_LEN + NONCE_LEN);
-  const sealedBytes = raw.subarray(HEADER_LEN + NONCE_LEN); // ciphertext || tag
+  const ad = additionalData(header, nameBytes, purposeB);
   let opened;
   try {
-    opened = xchacha20poly1305(key.secret, nonce, additionalData(header, nameBytes, purposeB)).decrypt(sealedBytes);
+    if (version === VERSION) {
+      const nonce = raw.subarray(HEADER_LEN, HEADER_LEN + NONCE_LEN);
+      opened = xchacha20poly1305(key.secret, nonce, ad).decrypt(raw.subarray(HEADER_LEN + NONCE_LEN));
+    } else {
+      const salt = raw.subarray(HEADER_LEN, HEADER_LEN + SALT_LEN);
+      const nonce = raw.subarray(HEADER_LEN + SALT_LEN, HEADER_LEN + SALT_LEN + GCM_NONCE_LEN);
+      opened = gcm(valueKey(key.secret, salt), nonce, ad).decrypt(raw.subarray(HEADER_LEN + SALT_LEN + GCM_NONCE_LEN));
+    }
   } catch {
     fail("invalid", "authentication failed");
   }
@@ -239,6 +268,11 @@ export function open(keys, name, value, { now, skew = 0, maxLen = DEFAULT_MAX_LE
   // 9. Compressed: inflate, bounded.
   const plaintext = flags & FLAG_DEFLATE ? inflate(opened, maxDecompressed) : opened;
   return { plaintext, ...info };
+}
+
+/** Version 2's per-value key: HKDF-SHA256(secret, salt, V2_INFO), 32 bytes. */
+function valueKey(secret, salt) {
+  return new Uint8Array(hkdfSync("sha256", secret, salt, V2_INFO, KEY_LEN));
 }
 
 /**
@@ -270,10 +304,11 @@ function inflate(data, max) {
  * compressAbove (compress plaintexts of at least this many bytes when that
  * makes them shorter; default 0, never), maxDecompressed (never compress
  * more than this; default 65536), purpose (the application context, bound
- * into the AD; default "", none), nonce (24 bytes; default random: set it
- * only to reproduce test vectors).
+ * into the AD; default "", none), nonce (24 bytes, or 12 for version 2) and
+ * salt (16 bytes, version 2 only): default random; set them only to
+ * reproduce test vectors. The primary key's suite decides the version.
  */
-export function seal(keys, name, plaintext, { expires, maxLen = DEFAULT_MAX_LEN, compressAbove = 0, maxDecompressed = DEFAULT_MAX_DECOMPRESSED, purpose = "", nonce } = {}) {
+export function seal(keys, name, plaintext, { expires, maxLen = DEFAULT_MAX_LEN, compressAbove = 0, maxDecompressed = DEFAULT_MAX_DECOMPRESSED, purpose = "", nonce, salt } = {}) {
   plaintext = toBytes(plaintext, "plaintext");
   let body = plaintext;
   let flags = 0x00;
@@ -281,18 +316,18 @@ export function seal(keys, name, plaintext, { expires, maxLen = DEFAULT_MAX_LEN,
     const deflated = deflateRawSync(plaintext);
     if (deflated.length < plaintext.length) [body, flags] = [new Uint8Array(deflated), FLAG_DEFLATE];
   }
-  return sealFlagged(keys, name, body, flags, { expires, maxLen, purpose, nonce });
+  return sealFlagged(keys, name, body, flags, { expires, maxLen, purpose, nonce, salt });
 }
 
 /**
  * Seals a raw DEFLATE stream as it is, with the compressed flag: for test
  * vectors, whose DEFLATE stream another compressor made.
  */
-export function sealDeflated(keys, name, deflated, { expires, maxLen = DEFAULT_MAX_LEN, purpose = "", nonce } = {}) {
-  return sealFlagged(keys, name, toBytes(deflated, "deflated"), FLAG_DEFLATE, { expires, maxLen, purpose, nonce });
+export function sealDeflated(keys, name, deflated, { expires, maxLen = DEFAULT_MAX_LEN, purpose = "", nonce, salt } = {}) {
+  return sealFlagged(keys, name, toBytes(deflated, "deflated"), FLAG_DEFLATE, { expires, maxLen, purpose, nonce, salt });
 }
 
-function sealFlagged(keys, name, body, flags, { expires, maxLen, purpose, nonce }) {
+function sealFlagged(keys, name, body, flags, { expires, maxLen, purpose, nonce, salt }) {
   // The name and purpose make the AD: refuse what would make it ambiguous.
   const nameBytes = toBytes(name, "name");
   if (nameBytes.includes(0x00)) throw new TypeError("sealed: cookie name contains a NUL byte");
@@ -304,21 +339,36 @@ function sealFlagged(keys, name, body, flags, { expires, maxLen, purpose, nonce 
   if (expires === undefined || expires === null) throw new TypeError("sealed: seal needs an expiry");
   const exp = Math.floor(expires instanceof Date ? expires.getTime() / 1000 : expires);
   if (!Number.isSafeInteger(exp)) throw new TypeError("sealed: expiry out of range");
-  // 3. Header and nonce.
+  // 3. Header and nonce (and for version 2 the salt).
   const header = new Uint8Array(HEADER_LEN);
-  header[0] = VERSION;
+  header[0] = key.version;
   header[1] = flags;
   header.set(key.kid, 2);
   new DataView(header.buffer).setBigInt64(6, BigInt(exp), false);
-  nonce = nonce === undefined ? randomBytes(NONCE_LEN) : nonce;
-  if (nonce.length !== NONCE_LEN) throw new TypeError(`sealed: nonce must be ${NONCE_LEN} bytes`);
-  // 4. AEAD seal with AD = header || name [|| 0x00 || purpose].
-  const sealedBytes = xchacha20poly1305(key.secret, nonce, additionalData(header, nameBytes, purposeB)).encrypt(body);
-  // 5. header || nonce || ciphertext || tag, unpadded base64url.
-  const raw = new Uint8Array(HEADER_LEN + NONCE_LEN + sealedBytes.length);
+  const ad = additionalData(header, nameBytes, purposeB);
+  let random, sealedBytes;
+  if (key.version === VERSION) {
+    nonce = nonce === undefined ? randomBytes(NONCE_LEN) : nonce;
+    if (nonce.length !== NONCE_LEN) throw new TypeError(`sealed: nonce must be ${NONCE_LEN} bytes`);
+    if (salt !== undefined) throw new TypeError("sealed: a salt is for version 2 (aes256gcm) keys only");
+    // 4. AEAD seal with AD = header || name [|| 0x00 || purpose].
+    sealedBytes = xchacha20poly1305(key.secret, nonce, ad).encrypt(body);
+    random = nonce;
+  } else {
+    salt = salt === undefined ? randomBytes(SALT_LEN) : salt;
+    nonce = nonce === undefined ? randomBytes(GCM_NONCE_LEN) : nonce;
+    if (salt.length !== SALT_LEN || nonce.length !== GCM_NONCE_LEN) {
+      throw new TypeError(`sealed: version 2 takes a ${SALT_LEN}-byte salt and a ${GCM_NONCE_LEN}-byte nonce`);
+    }
+    sealedBytes = gcm(valueKey(key.secret, salt), nonce, ad).encrypt(body);
+    random = new Uint8Array([...salt, ...nonce]);
+  }
+  // 5. header || nonce (version 2: salt || nonce) || ciphertext || tag,
+  //    unpadded base64url.
+  const raw = new Uint8Array(HEADER_LEN + random.length + sealedBytes.length);
   raw.set(header, 0);
-  raw.set(nonce, HEADER_LEN);
-  raw.set(sealedBytes, HEADER_LEN + NONCE_LEN);
+  raw.set(random, HEADER_LEN);
+  raw.set(sealedBytes, HEADER_LEN + random.length);
   const value = encode(raw);
   // 6. Refuse to return a value the opener would refuse.
   if (value.length > maxLen) fail("too_large", `${body.length} bytes seal to ${value.length} characters, limit ${maxLen}`);
