@@ -6,15 +6,20 @@
 // A set holds symmetric keys, the first of which is the primary:
 //
 //	{"keys": [
-//	  {"kty": "oct", "kid": "2025-06", "k": "<32 bytes, base64url>"},
-//	  {"kty": "oct", "kid": "2025-01", "k": "<32 bytes, base64url>"}
+//	  {"kty": "oct", "kid": "2025-06", "alg": "A256GCM", "k": "<32 bytes, base64url>"},
+//	  {"kty": "oct", "kid": "2025-01", "alg": "XC20P", "k": "<32 bytes, base64url>"}
 //	]}
+//
+// A key's "alg" declares its suite: "XC20P" (or no "alg") is
+// XChaCha20-Poly1305, sealed's default; "A256GCM" is [sealed.AES256GCM], the
+// suite for FIPS 140-3 deployments.
 //
 // The package is plain JSON and base64url: it needs no JOSE library.
 package jwks
 
 import (
 	"bytes"
+	"crypto/fips140"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,8 +41,11 @@ const MaxLen = 1 << 20
 //
 // Every key must be symmetric ("kty": "oct") with a "k" of exactly 32 bytes
 // in base64url and a "kid" that is a valid key ID (see [sealed.NewKey]); IDs
-// must be distinct. "alg" is ignored; a key whose "use" is present must say
-// "enc". A set with no keys, or with any key that breaks these rules, is
+// must be distinct. "alg" names the key's suite: "XC20P" for
+// [sealed.XChaCha20Poly1305], "A256GCM" for [sealed.AES256GCM]; an absent
+// "alg", or "dir" (JWE's direct key agreement, which says nothing of the
+// cipher), means XChaCha20Poly1305, as in files written before suites
+// existed. A key whose "use" is present must say "enc". A set with no keys, or with any key that breaks these rules, is
 // rejected as a whole rather than skipped: a half-loaded ring would log
 // users out.
 //
@@ -92,8 +100,31 @@ func Parse(data []byte) (*sealed.KeyRing, error) {
 type jwk struct {
 	Kty *string `json:"kty"`
 	Kid *string `json:"kid"`
+	Alg *string `json:"alg,omitempty"`
 	Use *string `json:"use,omitempty"`
 	K   *string `json:"k"`
+}
+
+// The "alg" values of the suites. There is no registered JOSE name for
+// either construction; these are the names of their ciphers ("XC20P" from
+// draft-amringer-jose-chacha), which is what an operator reading the file
+// needs.
+var algs = map[sealed.Suite]string{
+	sealed.XChaCha20Poly1305: "XC20P",
+	sealed.AES256GCM:         "A256GCM",
+}
+
+// suiteOf returns the suite a key's "alg" names.
+func suiteOf(alg *string) (sealed.Suite, error) {
+	if alg == nil || *alg == "dir" {
+		return sealed.XChaCha20Poly1305, nil
+	}
+	for s, name := range algs {
+		if *alg == name {
+			return s, nil
+		}
+	}
+	return 0, errors.New(`unsupported "alg"; want "XC20P" (XChaCha20-Poly1305) or "A256GCM" (AES-256-GCM, the FIPS suite)`)
 }
 
 // parseKey parses one key. Its errors name no value at all, not even the
@@ -102,7 +133,7 @@ type jwk struct {
 func parseKey(raw json.RawMessage) (sealed.Key, error) {
 	var j jwk
 	if err := json.Unmarshal(raw, &j); err != nil {
-		return sealed.Key{}, errors.New(`not a JWK object with string "kty", "kid", "use" and "k" members`)
+		return sealed.Key{}, errors.New(`not a JWK object with string "kty", "kid", "alg", "use" and "k" members`)
 	}
 	switch {
 	case j.Kty == nil:
@@ -116,12 +147,19 @@ func parseKey(raw json.RawMessage) (sealed.Key, error) {
 	case j.K == nil || *j.K == "":
 		return sealed.Key{}, errors.New(`missing "k" (the secret)`)
 	}
+	suite, err := suiteOf(j.Alg)
+	if err != nil {
+		return sealed.Key{}, err
+	}
 	b, err := secret.Decode(*j.K, sealed.KeySize)
 	if err != nil {
 		return sealed.Key{}, fmt.Errorf(`"k": %w`, err)
 	}
 	defer clear(b)
-	k, err := sealed.NewKey(*j.Kid, b)
+	if fips140.Enforced() && suite != sealed.AES256GCM {
+		return sealed.Key{}, errors.New(`an XChaCha20-Poly1305 key ("alg" "XC20P" or absent) in FIPS 140-only mode (GODEBUG=fips140=only): use "A256GCM" keys (sealed keygen -suite fips)`)
+	}
+	k, err := sealed.NewSuiteKey(suite, *j.Kid, b)
 	if err != nil { // its message would quote the kid
 		return sealed.Key{}, errors.New(`"kid" must be 1 to 64 bytes of printable ASCII other than space, ',' and ':'`)
 	}
@@ -129,7 +167,8 @@ func parseKey(raw json.RawMessage) (sealed.Key, error) {
 }
 
 // Marshal returns r as a JSON Web Key Set that [Parse] reads back: one
-// {"kty": "oct", "kid": ID, "use": "enc", "k": secret} member per key,
+// {"kty": "oct", "kid": ID, "alg": suite, "use": "enc", "k": secret} member
+// per key,
 // primary first, indented, with a trailing newline. The result contains the
 // secrets: write it only where the keys belong (mode 0600 files, secret
 // stores).
@@ -150,7 +189,8 @@ func Marshal(r *sealed.KeyRing) ([]byte, error) {
 		text := secret.Encode(b)
 		clear(b)
 		id := k.ID()
-		set.Keys[i] = jwk{Kty: &oct, Kid: &id, Use: &use, K: &text}
+		alg := algs[k.Suite()]
+		set.Keys[i] = jwk{Kty: &oct, Kid: &id, Alg: &alg, Use: &use, K: &text}
 	}
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)

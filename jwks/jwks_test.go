@@ -2,6 +2,7 @@ package jwks_test
 
 import (
 	"bytes"
+	"crypto/fips140"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -87,8 +88,47 @@ func TestJWKSRoundTrip(t *testing.T) {
 	}
 }
 
+// "alg" declares the suite: the keys of a mixed set keep theirs through
+// Parse and Marshal, and each seals values of its own version.
+func TestJWKSSuites(t *testing.T) {
+	doc := `{"keys":[
+		{"kty":"oct","kid":"f","alg":"A256GCM","k":"` + secretB64(1) + `"},
+		{"kty":"oct","kid":"x","alg":"XC20P","k":"` + secretB64(2) + `"},
+		{"kty":"oct","kid":"old","k":"` + secretB64(3) + `"},
+		{"kty":"oct","kid":"dir","alg":"dir","k":"` + secretB64(4) + `"}]}`
+	ring, err := jwks.Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []sealed.Suite{sealed.AES256GCM, sealed.XChaCha20Poly1305, sealed.XChaCha20Poly1305, sealed.XChaCha20Poly1305}
+	for i, k := range ring.Keys() {
+		if k.Suite() != want[i] {
+			t.Errorf("key %s: suite %s, want %s", k.ID(), k.Suite(), want[i])
+		}
+	}
+	out, err := jwks.Marshal(ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(out, []byte(`"alg": "A256GCM"`)) || bytes.Count(out, []byte(`"alg": "XC20P"`)) != 3 {
+		t.Errorf("Marshal does not declare the suites:\n%s", out)
+	}
+	back, err := jwks.Parse(out)
+	if err != nil || sealed.FormatKeyRing(back) != sealed.FormatKeyRing(ring) {
+		t.Fatalf("round trip: %v", err)
+	}
+	// The AES256GCM primary seals version 2 values.
+	v, err := sealed.NewSealer(ring).Seal("session", []byte("x"), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw, _ := base64.RawURLEncoding.DecodeString(v); raw[0] != 2 {
+		t.Errorf("A256GCM primary sealed version %d", raw[0])
+	}
+}
+
 func TestJWKSAcceptsPaddingFreeAndExtraMembers(t *testing.T) {
-	// alg and unknown members are ignored; "use": "enc" is fine.
+	// "alg": "dir" and unknown members are ignored; "use": "enc" is fine.
 	doc := `{"keys":[{"kty":"oct","kid":"a","alg":"dir","use":"enc","x-note":1,"k":"` + secretB64(7) + `"}],"other":true}`
 	if _, err := jwks.Parse([]byte(doc)); err != nil {
 		t.Fatal(err)
@@ -117,6 +157,8 @@ func TestJWKSRejects(t *testing.T) {
 		{"bad base64", `{"keys":[{"kty":"oct","kid":"a","k":"` + secret[:10] + `*` + secret[11:] + `"}]}`, `"k": not valid base64url`},
 		{"k not a string", `{"keys":[{"kty":"oct","kid":"a","k":12345}]}`, "not a JWK object"},
 		{"duplicate", `{"keys":[` + octJWK("a", 1) + `,` + octJWK("a", 2) + `]}`, `key 2: same kid as key 1`},
+		{"unknown alg", `{"keys":[{"kty":"oct","kid":"a","alg":"A128GCM","k":"` + secret + `"}]}`, `key 1: unsupported "alg"`},
+		{"alg not a string", `{"keys":[{"kty":"oct","kid":"a","alg":1,"k":"` + secret + `"}]}`, "not a JWK object"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ring, err := jwks.Parse([]byte(tc.doc))
@@ -172,5 +214,31 @@ func TestJWKSSwappedKidAndSecret(t *testing.T) {
 		if strings.Contains(err.Error(), secret[:8]) {
 			t.Errorf("error reveals the secret: %v", err)
 		}
+	}
+}
+
+// Under GODEBUG=fips140=only (.ci/run), a set with an XChaCha20-Poly1305
+// key is refused with an error that says why, and an A256GCM set loads.
+func TestFIPSOnlyMode(t *testing.T) {
+	if !fips140.Enforced() {
+		t.Skip("run with GODEBUG=fips140=only (.ci/run does)")
+	}
+	for _, alg := range []string{`"alg":"XC20P",`, ``} {
+		_, err := jwks.Parse([]byte(`{"keys":[{"kty":"oct","kid":"a",` + alg + `"k":"` + secretB64(1) + `"}]}`))
+		if err == nil || !strings.Contains(err.Error(), "fips140=only") || !strings.Contains(err.Error(), "A256GCM") {
+			t.Errorf("%s key: %v", alg, err)
+		}
+	}
+	ring, err := jwks.Parse([]byte(`{"keys":[{"kty":"oct","kid":"a","alg":"A256GCM","k":"` + secretB64(1) + `"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sealed.NewSealer(ring)
+	v, err := s.Seal("session", []byte("x"), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pt, _, err := s.Open("session", v); err != nil || string(pt) != "x" {
+		t.Fatalf("Open = %q, %v", pt, err)
 	}
 }
