@@ -94,7 +94,7 @@ func TestFIPSOnlyMode(t *testing.T) {
 	}
 	var file struct {
 		Vectors []struct {
-			Keys []struct{ ID, Secret, Suite string }
+			Keys                                    []struct{ ID, Secret, Suite string }
 			Name, Purpose, Sealed, Error, Plaintext string
 			Now                                     int64
 			Valid                                   bool
