@@ -42,7 +42,11 @@ func newBenchSession() benchSession {
 var benchSizes = []int{200, 2048}
 
 func benchSealer(b *testing.B) *sealed.Sealer {
-	k, err := sealed.GenerateKey("k1")
+	return benchSuiteSealer(b, sealed.XChaCha20Poly1305)
+}
+
+func benchSuiteSealer(b *testing.B, suite sealed.Suite) *sealed.Sealer {
+	k, err := sealed.GenerateSuiteKey(suite, "k1")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -116,6 +120,15 @@ func BenchmarkSeal(b *testing.B) {
 				sinkBytes, _ = s.AppendSeal(dst[:0], "session", pt, exp)
 			}
 		})
+		b.Run(fmt.Sprintf("size=%d/impl=AppendSeal-aes256gcm", n), func(b *testing.B) {
+			s := benchSuiteSealer(b, sealed.AES256GCM)
+			dst := make([]byte, 0, 4096)
+			b.ReportAllocs()
+			b.SetBytes(int64(n))
+			for b.Loop() {
+				sinkBytes, _ = s.AppendSeal(dst[:0], "session", pt, exp)
+			}
+		})
 	}
 }
 
@@ -143,6 +156,16 @@ func BenchmarkOpen(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("size=%d/impl=AppendOpen", n), func(b *testing.B) {
 			s := benchSealer(b)
+			v, _ := s.Seal("session", pt, exp)
+			dst := make([]byte, 0, 4096)
+			b.ReportAllocs()
+			b.SetBytes(int64(n))
+			for b.Loop() {
+				sinkBytes, _, _ = s.AppendOpen(dst[:0], "session", v)
+			}
+		})
+		b.Run(fmt.Sprintf("size=%d/impl=AppendOpen-aes256gcm", n), func(b *testing.B) {
+			s := benchSuiteSealer(b, sealed.AES256GCM)
 			v, _ := s.Seal("session", pt, exp)
 			dst := make([]byte, 0, 4096)
 			b.ReportAllocs()
@@ -259,6 +282,24 @@ func BenchmarkPairedCore(b *testing.B) {
 			sealed.PairedRun(b, "ref", "ours",
 				func() { sinkBytes, _ = ref.open(refValue) },
 				func() { sinkBytes, _, _ = s.Open("session", value) })
+		})
+	}
+	// The FIPS suite next to the default: x-aes256gcm-vs-xchacha is what a
+	// version 2 value costs relative to a version 1 value.
+	fips := benchSuiteSealer(b, sealed.AES256GCM)
+	for _, n := range benchSizes {
+		pt := make([]byte, n)
+		b.Run(fmt.Sprintf("op=Seal/suite=aes256gcm/size=%d", n), func(b *testing.B) {
+			sealed.PairedRun(b, "xchacha", "aes256gcm",
+				func() { sinkString, _ = s.Seal("session", pt, exp) },
+				func() { sinkString, _ = fips.Seal("session", pt, exp) })
+		})
+		value, _ := s.Seal("session", pt, exp)
+		fipsValue, _ := fips.Seal("session", pt, exp)
+		b.Run(fmt.Sprintf("op=Open/suite=aes256gcm/size=%d", n), func(b *testing.B) {
+			sealed.PairedRun(b, "xchacha", "aes256gcm",
+				func() { sinkBytes, _, _ = s.Open("session", value) },
+				func() { sinkBytes, _, _ = fips.Open("session", fipsValue) })
 		})
 	}
 	sess := newBenchSession()
