@@ -364,7 +364,7 @@ func (s *Store) Register(ctx context.Context, rec sealed.SessionRecord) error {
 	if rec.Replaces != (sealed.SessionID{}) {
 		replaces = rec.Replaces.String()
 	}
-	err := registerScript.Run(ctx, s.client, []string{s.sessions + rec.Subject},
+	err := registerScript.run(ctx, s.client, []string{s.sessions + rec.Subject},
 		replaces, rec.ID.String(), encodeRecord(&rec), expiresMilli(rec.Expires)).Err()
 	if err != nil {
 		return fmt.Errorf("redisstore: Register: %w", err)
@@ -510,8 +510,7 @@ func (s *Store) pending() int {
 	return len(s.outbox)
 }
 
-// write runs the revoke script for r on c: with EVALSHA, falling back to
-// EVAL, for the client; with EVAL for a pipeline, which cannot fall back.
+// write runs the revoke script for r on c, the client or a pipeline.
 func (s *Store) write(ctx context.Context, c redis.Scripter, r sealed.Revocation) *redis.Cmd {
 	nb := ""
 	if r.Session == (sealed.SessionID{}) {
@@ -519,10 +518,7 @@ func (s *Store) write(ctx context.Context, c redis.Scripter, r sealed.Revocation
 	}
 	keys := []string{s.rev, s.exp}
 	args := []any{field(&r), value(&r), expiresMilli(r.Expires), nb, s.channel}
-	if _, ok := c.(redis.Pipeliner); ok {
-		return revokeScript.Eval(ctx, c, keys, args...)
-	}
-	return revokeScript.Run(ctx, c, keys, args...)
+	return revokeScript.run(ctx, c, keys, args...)
 }
 
 // enqueue puts r, which cause kept from Redis, in the outbox.

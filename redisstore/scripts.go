@@ -1,6 +1,23 @@
 package redisstore
 
-import "github.com/redis/go-redis/v9"
+import (
+	"context"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// script is a Lua script, run with EVAL. go-redis's Script hashes its
+// source with SHA-1 (for EVALSHA) when it is made, and SHA-1 panics in Go's
+// FIPS 140-only mode (GODEBUG=fips140=only): package-level Scripts would
+// crash every program that imports this package in that mode, before main.
+// EVAL sends the source each time instead; the scripts are a few hundred
+// bytes, they run on revocations, logins and purges only, and Redis keeps
+// their compiled form in its script cache.
+type script string
+
+func (sc script) run(ctx context.Context, c redis.Scripter, keys []string, args ...any) *redis.Cmd {
+	return c.Eval(ctx, string(sc), keys, args...)
+}
 
 // revokeScript records one revocation and announces it, atomically.
 //
@@ -12,7 +29,7 @@ import "github.com/redis/go-redis/v9"
 // A subject entry does not replace one with a later NotBefore (an equal one
 // it replaces, as sealed.MemoryStore does). It returns 1 if it recorded the
 // entry, 0 if not.
-var revokeScript = redis.NewScript(`
+var revokeScript = script(`
 local f, v = ARGV[1], ARGV[2]
 if ARGV[4] ~= '' then
 	local old = redis.call('HGET', KEYS[1], f)
@@ -33,7 +50,7 @@ return 1
 // ARGV[1] (ms) and returns how many it dropped.
 //
 //	KEYS[1] the revocation hash, KEYS[2] its expiry sorted set
-var purgeScript = redis.NewScript(`
+var purgeScript = script(`
 local fs = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 if #fs > 0 then
 	redis.call('HDEL', KEYS[1], unpack(fs))
@@ -49,7 +66,7 @@ return #fs
 //	ARGV[3] its record, ARGV[4] its expiry (ms)
 //
 // The key expires with the latest record it holds.
-var registerScript = redis.NewScript(`
+var registerScript = script(`
 if ARGV[1] ~= '' and ARGV[1] ~= ARGV[2] then
 	redis.call('HDEL', KEYS[1], ARGV[1])
 end

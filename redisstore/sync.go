@@ -353,7 +353,7 @@ func (s *Store) flush(ctx context.Context) error {
 func (s *Store) purge(ctx context.Context) error {
 	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	for {
-		n, err := purgeScript.Run(ctx, s.client, []string{s.rev, s.exp}, now, purgeBatch).Int()
+		n, err := purgeScript.run(ctx, s.client, []string{s.rev, s.exp}, now, purgeBatch).Int()
 		if err != nil || n < purgeBatch {
 			return err
 		}
