@@ -23,8 +23,10 @@ import (
 const inspectUsage = `Usage: sealed inspect (--keys FILE | --keys-env VAR) --name NAME [--raw] [VALUE | -]
 
 Opens a session cookie with a key ring and says what it holds: the key that
-sealed it, whether that key is the primary (if not, the value is stale and
-the application re-seals it), its expiry, and its contents. "-" or no VALUE
+sealed it and its suite (xchacha20poly1305, format version 1, or aes256gcm,
+version 2, the FIPS suite), whether that key is the primary (if not, the
+value is stale and the application re-seals it), its expiry, and its
+contents. "-" or no VALUE
 reads from standard input.
 
 VALUE is a cookie value, or a whole Cookie header ("Cookie: a=1;
@@ -126,6 +128,7 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "key:      %s (primary)\n", info.KeyID)
 		fmt.Fprintln(stdout, "stale:    no")
 	}
+	fmt.Fprintf(stdout, "suite:    %s\n", describeSuite(ring, info.KeyID))
 	fmt.Fprintf(stdout, "expires:  %s (in %s)\n", info.Expires.UTC().Format(time.RFC3339), info.Expires.Sub(now).Round(time.Second))
 	if p, err := format.ParsePayload(pt); err == nil && !*raw {
 		fmt.Fprint(stdout, describeSession(p, now))
@@ -240,6 +243,23 @@ func openFailure(err error, value, name string, ring *sealed.KeyRing, info seale
 		return fmt.Sprintf("expired at %s (%s ago), sealed with key %s", info.Expires.UTC().Format(time.RFC3339), now.Sub(info.Expires).Round(time.Second), info.KeyID)
 	}
 	return err.Error()
+}
+
+// describeSuite names the suite of the key that opened a value, and the
+// format version that suite seals (docs/FORMAT.md).
+func describeSuite(ring *sealed.KeyRing, id string) string {
+	for _, k := range ring.Keys() {
+		if k.ID() == id {
+			switch k.Suite() {
+			case sealed.AES256GCM:
+				return "aes256gcm (format version 2, AES-256-GCM with HKDF-SHA256: the FIPS 140-3 suite)"
+			case sealed.XChaCha20Poly1305:
+				return "xchacha20poly1305 (format version 1)"
+			}
+			return k.Suite().String()
+		}
+	}
+	return "unknown"
 }
 
 // detail strips the sentinel's text from a wrapped error.

@@ -1,24 +1,35 @@
 package main
 
 import (
+	"crypto/fips140"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/sealedcookie/sealed"
 	"github.com/sealedcookie/sealed/jwks"
 )
 
-const keygenUsage = `Usage: sealed keygen [--id ID] [--jwks | --env | --out FILE]
+const keygenUsage = `Usage: sealed keygen [--id ID] [--suite SUITE] [--jwks | --env | --out FILE]
 
 Generates a new 32-byte key from the system's secure random source and
 prints it as a JWKS (a key ring of one key, for a key file) and in the
 environment-variable form (id:secret, for sealed.ParseKeyRing). The output
 is secret: send it straight to where the key belongs.
 
+The key declares its suite: in the JWKS as "alg" ("XC20P" or "A256GCM"), in
+the environment form as a third field (id:secret:aes256gcm). Servers that
+run with GODEBUG=fips140=only need "--suite fips" keys.
+
 To add the key to an existing key file, use 'sealed rotate add' instead.
 
 Flags:
   --id ID      key ID (default: k-YYYYMMDD-hhmmss-XXXX, from the UTC time)
+  --suite SUITE
+               xchacha (XChaCha20-Poly1305, format version 1: the default)
+               or fips (AES-256-GCM, format version 2, the FIPS 140-3
+               suite; also accepted: aes256gcm). Under
+               GODEBUG=fips140=only the default is fips.
   --jwks       print only the JWKS
   --env        print only the environment-variable form
   --out FILE   write the JWKS to FILE (created with mode 0600; it must not
@@ -30,6 +41,7 @@ var keygenCommand = command{summary: "generate a new key (JWKS and env-var form)
 func runKeygen(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("keygen", stderr)
 	id := fs.String("id", "", "")
+	suiteName := fs.String("suite", "", "")
 	onlyJWKS := fs.Bool("jwks", false, "")
 	onlyEnv := fs.Bool("env", false, "")
 	out := fs.String("out", "", "")
@@ -43,10 +55,20 @@ func runKeygen(args []string, stdout, stderr io.Writer) int {
 	if n := btoi(*onlyJWKS) + btoi(*onlyEnv) + btoi(*out != ""); n > 1 {
 		return usageError(stderr, "keygen", keygenUsage, "--jwks, --env and --out exclude each other")
 	}
+	if *suiteName == "" {
+		*suiteName = "xchacha"
+		if fips140.Enforced() { // the only suite that works here
+			*suiteName = "fips"
+		}
+	}
+	suite, ok := suites[strings.ToLower(*suiteName)]
+	if !ok {
+		return usageError(stderr, "keygen", keygenUsage, "unknown --suite %q; want xchacha or fips", *suiteName)
+	}
 	if *id == "" {
 		*id = newKeyID()
 	}
-	key, err := sealed.GenerateKey(*id)
+	key, err := sealed.GenerateSuiteKey(suite, *id)
 	if err != nil {
 		return failure(stderr, "keygen", err)
 	}
@@ -70,11 +92,19 @@ func runKeygen(args []string, stdout, stderr io.Writer) int {
 	case *onlyEnv:
 		fmt.Fprintln(stdout, sealed.FormatKeyRing(ring))
 	default:
-		fmt.Fprintf(stdout, "# Key %s as a JWKS (for a key file; the first key seals):\n", key.ID())
+		fmt.Fprintf(stdout, "# Key %s (%s) as a JWKS (for a key file; the first key seals):\n", key.ID(), key.Suite())
 		stdout.Write(jwks)
 		fmt.Fprintf(stdout, "\n# The same key in the environment-variable form (sealed.ParseKeyRing):\n%s\n", sealed.FormatKeyRing(ring))
 	}
 	return 0
+}
+
+// suites are the names --suite accepts.
+var suites = map[string]sealed.Suite{
+	"xchacha":                         sealed.XChaCha20Poly1305,
+	sealed.XChaCha20Poly1305.String(): sealed.XChaCha20Poly1305,
+	"fips":                            sealed.AES256GCM,
+	sealed.AES256GCM.String():         sealed.AES256GCM,
 }
 
 func btoi(b bool) int {
