@@ -47,7 +47,14 @@ func TestBrowser(t *testing.T) {
 	base := "http://localhost:" + strconv.Itoa(srv.Listener.Addr().(*net.TCPAddr).Port)
 
 	wd := startWebDriver(t, browser, driver)
+	browseDemo(t, wd, base)
+}
 
+// browseDemo is the browser flow against a demo serving at base: the page,
+// login, whoami, the counter across page loads, HttpOnly, a session of
+// three chunks, and logout with the page's button.
+func browseDemo(t *testing.T, wd *webDriver, base string) {
+	t.Helper()
 	// The page loads.
 	wd.navigate(base + "/")
 	if title := wd.exec("return document.title"); title != "sealed demo" {
@@ -61,6 +68,9 @@ func TestBrowser(t *testing.T) {
 	c := wd.sessionCookies()
 	if len(c) != 1 || c[0].Name != "session" || !c[0].HTTPOnly || !c[0].Secure || c[0].SameSite != "Lax" {
 		t.Fatalf("cookies after login: %+v", c)
+	}
+	if st := wd.fetch("GET", "/whoami"); st.Status != 200 || !strings.Contains(st.Body, "alice") {
+		t.Fatalf("whoami after login: %+v", st)
 	}
 
 	// The counter increments across page loads.

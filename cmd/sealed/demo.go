@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/fips140"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -183,7 +184,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "sealed demo: serving %s\n", demoURL(ln.Addr()))
 	if ephemeral {
-		fmt.Fprintln(stdout, "sealed demo: using an ephemeral key: sessions die with this process (set SEALED_KEYS to keep them)")
+		fmt.Fprintf(stdout, "sealed demo: using an ephemeral %s key: sessions die with this process (set SEALED_KEYS to keep them)\n", keys.Current().Primary().Suite())
 	} else if *jwksFile != "" {
 		fmt.Fprintf(stdout, "sealed demo: keys from %s (reloaded when it changes): %s\n", *jwksFile, keys.Current()) // IDs only
 	} else {
@@ -214,7 +215,8 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// demoKeys reads $SEALED_KEYS or makes an ephemeral key.
+// demoKeys reads $SEALED_KEYS or makes an ephemeral key: AES256GCM in FIPS
+// 140-only mode, XChaCha20Poly1305 otherwise.
 func demoKeys() (ring *sealed.KeyRing, ephemeral bool, err error) {
 	if v := os.Getenv("SEALED_KEYS"); v != "" {
 		ring, err := sealed.ParseKeyRing(v)
@@ -223,7 +225,11 @@ func demoKeys() (ring *sealed.KeyRing, ephemeral bool, err error) {
 		}
 		return ring, false, nil
 	}
-	key, err := sealed.GenerateKey("demo-" + time.Now().UTC().Format("20060102-150405"))
+	suite := sealed.XChaCha20Poly1305
+	if fips140.Enforced() { // GODEBUG=fips140=only: the one suite allowed
+		suite = sealed.AES256GCM
+	}
+	key, err := sealed.GenerateSuiteKey(suite, "demo-"+time.Now().UTC().Format("20060102-150405"))
 	if err != nil {
 		return nil, false, err
 	}
