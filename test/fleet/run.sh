@@ -20,55 +20,10 @@ SESSION=${FLEET_SESSION:-8}        # seconds: each client session (< LIFETIME)
 RELOAD_WAIT=${FLEET_RELOAD_WAIT:-7} # seconds for every instance to reload
 WARMUP=5
 
-log() { printf 'fleet: %s\n' "$*" >&2; }
+NAME=fleet
+. "$ROOT/test/fleet/lib.sh"
 
-NGINX=$(command -v nginx || true)
-[ -z "$NGINX" ] && [ -x /usr/sbin/nginx ] && NGINX=/usr/sbin/nginx
-if [ -z "$NGINX" ]; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		log "installing nginx (apt-get install -y nginx)"
-		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
-		NGINX=/usr/sbin/nginx
-	else
-		log "nginx not found: apt-get install -y nginx"; exit 1
-	fi
-fi
-
-TMP=$(mktemp -d /tmp/sealed-fleet.XXXXXX)
-chmod 755 "$TMP"
-PIDS=()
-cleanup() {
-	local code=$?
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-	if [ "$code" != 0 ] && [ -d "$TMP" ]; then
-		for f in "$TMP"/*.log; do [ -s "$f" ] && { echo "--- $(basename "$f") (last lines)"; tail -n 5 "$f"; }; done >&2
-	fi
-	rm -rf "$TMP"
-	exit "$code"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 20000))
-		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
-	done
-	log "no free port"; exit 1
-}
-
-wait_port() {
-	for _ in $(seq 100); do
-		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	log "nothing listens on port $1"; return 1
-}
-
-log "building"
-(cd "$ROOT" && go build -o "$TMP/sealed" ./cmd/sealed && go build -o "$TMP/loadclient" ./test/fleet/loadclient)
+build
 case "$SERVER" in
 demo)
 	if ! "$TMP/sealed" demo -help 2>&1 | grep -q -- '-jwks'; then
@@ -98,41 +53,7 @@ for i in 1 2 3; do
 done
 for port in "${PORTS[@]}"; do wait_port "$port"; done
 
-LB=$(free_port)
-mkdir -p "$TMP/nginx"
-cat >"$TMP/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx.log warn;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	client_body_temp_path $TMP/nginx/body;
-	proxy_temp_path $TMP/nginx/proxy;
-	fastcgi_temp_path $TMP/nginx/fastcgi;
-	uwsgi_temp_path $TMP/nginx/uwsgi;
-	scgi_temp_path $TMP/nginx/scgi;
-	upstream fleet {
-		server 127.0.0.1:${PORTS[0]};
-		server 127.0.0.1:${PORTS[1]};
-		server 127.0.0.1:${PORTS[2]};
-		keepalive 128;
-	}
-	server {
-		listen 127.0.0.1:$LB;
-		location / {
-			proxy_pass http://fleet;
-			proxy_http_version 1.1;
-			proxy_set_header Connection "";
-			proxy_next_upstream off;
-		}
-	}
-}
-CONF
-"$NGINX" -p "$TMP/nginx" -c "$TMP/nginx.conf" -e "$TMP/nginx.log" 2>>"$TMP/nginx.log" &
-PIDS+=($!)
-wait_port "$LB"
+start_nginx "${PORTS[@]}"
 log "3 instances on ports ${PORTS[*]}, nginx on $LB, $CLIENTS clients, lifetime ${LIFETIME}s"
 
 RETIRE_AT=$((WARMUP + 2 * RELOAD_WAIT + LIFETIME))
