@@ -4,8 +4,8 @@
 # race-enabled unit and end-to-end tests of the root module and each nested
 # module, a bounded fuzz run of every parser, the release rehearsal
 # (scripts/release-check.sh: every module built from its tag with a clean
-# module cache, as a user gets it), and (when its tools are present) the
-# fleet test.
+# module cache, as a user gets it), and (when their tools are present) the
+# fleet tests: key rotation, and revocation through Redis with an outage.
 # It ends with a summary: the tests that skipped, grouped by reason, the
 # checks that did not run, and the count of passed and failed checks.
 #
@@ -14,7 +14,9 @@
 # a failure (.ci/run sets them all):
 #   SEALED_INTEROP=1  real Starlette, Flask, Auth.js, iron-session, jose peers
 #   SEALED_BROWSER=1  headless Chromium via chromedriver
-#   SEALED_FLEET=1    three demo servers behind nginx with a rolling rotation
+#   SEALED_FLEET=1    three demo servers behind nginx: a rolling rotation
+#                     (nginx), and revocation through one redis-server that
+#                     is killed for 10 s (nginx, redis-server)
 #   SEALED_REDIS=1    redisstore against real redis-server processes
 #                     (SEALED_REDIS_LARGE=1 also loads a million revocations)
 # FUZZTIME bounds each fuzz target: a number of inputs (default 200000x:
@@ -283,6 +285,7 @@ for pkg in $(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v node_module
 done
 fuzz_time=$((SECONDS - fuzz_start))
 
+fleet_start=$SECONDS
 if [ -x test/fleet/run.sh ]; then
 	if [ "${SEALED_FLEET:-}" = 1 ] || command -v nginx >/dev/null; then
 		step "fleet test"
@@ -291,6 +294,15 @@ if [ -x test/fleet/run.sh ]; then
 		skip_check "fleet test" "nginx not installed (set SEALED_FLEET=1 to require it)"
 	fi
 fi
+if [ -x test/fleet/revoke.sh ]; then
+	if [ "${SEALED_FLEET:-}" = 1 ] || { command -v nginx >/dev/null && command -v redis-server >/dev/null; }; then
+		step "fleet test: revocation through Redis, under load, with a Redis outage"
+		check test/fleet/revoke.sh
+	else
+		skip_check "fleet revocation test" "nginx or redis-server not installed (set SEALED_FLEET=1 to require them)"
+	fi
+fi
+fleet_time=$((SECONDS - fleet_start))
 
 step "summary"
 "$tmp/testjson" -summary "$skips"
@@ -303,6 +315,6 @@ fi
 if [ $fuzzbug -gt 0 ]; then
 	echo "fuzz: $fuzzbug run(s) ended by golang/go#75804 (no failing input), counted as passed"
 fi
-echo "time: $(duration $SECONDS) in all, $(duration $fuzz_time) fuzzing, $(duration $release_time) release rehearsal"
+echo "time: $(duration $SECONDS) in all, $(duration $fuzz_time) fuzzing, $(duration $release_time) release rehearsal, $(duration $fleet_time) fleet tests"
 echo "checks: $passed passed, $failed failed"
 exit $status

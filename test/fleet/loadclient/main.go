@@ -1,6 +1,8 @@
-// Command loadclient drives the fleet test: many concurrent clients, each
-// with its own cookie jar, run back-to-back sessions against a URL and
-// check that every response carries the session counter they expect.
+// Command loadclient drives the fleet tests. By default (-scenario
+// rotation, test/fleet/run.sh) many concurrent clients, each with its own
+// cookie jar, run back-to-back sessions against a URL and check that every
+// response carries the session counter they expect; -scenario revoke
+// (test/fleet/revoke.sh) is the revocation scenario described in revoke.go.
 //
 // Each session lasts -session (shorter than the servers' lifetime, so no
 // session reaches its deadline during the test). A response whose counter
@@ -40,6 +42,14 @@ func main() {
 	flag.Parse()
 	if *url == "" {
 		fmt.Fprintln(os.Stderr, "loadclient: -url is required")
+		os.Exit(2)
+	}
+	switch *scenario {
+	case "rotation":
+	case "revoke":
+		os.Exit(runRevoke(*url, *think))
+	default:
+		fmt.Fprintf(os.Stderr, "loadclient: -scenario %q: want rotation or revoke\n", *scenario)
 		os.Exit(2)
 	}
 
