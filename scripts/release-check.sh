@@ -37,7 +37,11 @@
 #   2. in a new consumer module: go get <module>@vX.Y.Z, then go build of a
 #      program that imports each of the module's importable packages;
 #   3. go install <package>@vX.Y.Z of each of its commands (cmd/sealed,
-#      examples/lambda, ...), as the README tells users to.
+#      examples/lambda, ...), then go install <package>@latest, as the
+#      README tells users to, checking that the binary comes from this
+#      module (go version -m): a command that moved into a nested module
+#      (cmd/sealed, since it requires redisstore) must not resolve to, or
+#      be ambiguous with, an older version of the module that held it.
 #
 # In the rehearsal, third-party modules come from GOPROXY as usual, with the
 # local module cache's download directory listed first as a file:// proxy,
@@ -221,6 +225,14 @@ for m in $checked; do
 	for p in $(packages "$m" cmd); do
 		echo "   go install $p@$version"
 		GOFLAGS= quiet go install -trimpath "$p@$version" || ok=0
+		# @latest: the highest tag of the module that provides p.
+		if GOFLAGS= quiet go install -trimpath "$p@latest"; then
+			got=$(go version -m "$GOBIN/${p##*/}" | awk '$1 == "mod" { print $2, $3 }')
+			echo "   go install $p@latest: $got"
+			[ "${got%% *}" = "$path" ] || { echo "   $p@latest comes from ${got%% *}, not $path"; ok=0; }
+		else
+			ok=0
+		fi
 	done
 	[ $ok = 1 ] || failed+="  $path@$version"$'\n'
 done
