@@ -154,7 +154,7 @@ type webDriver struct {
 
 // startWebDriver starts chromedriver and a headless browser session, and
 // registers their shutdown.
-func startWebDriver(t *testing.T, browser, driver string) *webDriver {
+func startWebDriver(t *testing.T, browser, driver string, extraArgs ...string) *webDriver {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -194,11 +194,11 @@ func startWebDriver(t *testing.T, browser, driver string) *webDriver {
 		"browserName": "chrome",
 		"goog:chromeOptions": map[string]any{
 			"binary": browser,
-			"args": []string{
+			"args": append([]string{
 				"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 				"--disable-background-networking", "--disable-component-update",
 				"--disable-sync", "--no-first-run", "--user-data-dir=" + t.TempDir(),
-			},
+			}, extraArgs...),
 		},
 		"timeouts": map[string]int{"script": 15000, "pageLoad": 15000, "implicit": 0},
 	}}}
