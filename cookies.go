@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sealedcookie/sealed/internal/cacheheader"
 	"github.com/sealedcookie/sealed/internal/format"
@@ -112,7 +113,7 @@ func (m *Manager[T]) checkExpiry(now, deadline, refreshed int64) error {
 	if graced >= deadline {
 		return fmt.Errorf("%w: absolute deadline %s passed", ErrExpired, time.Unix(deadline, 0).UTC().Format(time.RFC3339))
 	}
-	if m.idle > 0 && graced >= refreshed+m.idle {
+	if m.idle > 0 && graced-m.idle >= refreshed { // not refreshed+idle, which a huge refreshed overflows
 		return fmt.Errorf("%w: idle since %s", ErrExpired, time.Unix(refreshed, 0).UTC().Format(time.RFC3339))
 	}
 	return nil
@@ -198,6 +199,9 @@ func (m *Manager[T]) identify(s *state[T]) error {
 	}
 	if len(s.subject) > format.MaxSubjectLen {
 		return fmt.Errorf("sealed: session cookie %q: Subject is %d bytes, limit %d", m.name, len(s.subject), format.MaxSubjectLen)
+	}
+	if !utf8.ValidString(s.subject) {
+		return fmt.Errorf("sealed: session cookie %q: Subject is not valid UTF-8", m.name)
 	}
 	if s.id == (SessionID{}) {
 		s.mint(time.Unix(s.issued, 0))

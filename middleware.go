@@ -152,6 +152,8 @@ type Options struct {
 	// session still opens, to absorb clock differences between the servers
 	// of a fleet (one seals, another opens). Zero value: no grace, which is
 	// right when clocks are synchronised. Negative values are an error.
+	// It counts in whole seconds, like the payload's times: a fraction of
+	// a second is dropped.
 	ClockSkew time.Duration
 
 	// Purpose names the application the sessions belong to, such as
@@ -389,7 +391,7 @@ func New[T any](keys KeySource, codec Codec[T], opts Options) (*Manager[T], erro
 	m.sealer = NewSealer(keys)
 	m.sealer.MaxLen = m.budget * m.chunkSize
 	m.sealer.Now = m.now
-	m.sealer.ClockSkew = opts.ClockSkew
+	m.sealer.ClockSkew = time.Duration(m.skew) * time.Second // the payload's precision
 	m.sealer.CompressAbove = opts.CompressAbove
 	m.sealer.Purpose = opts.Purpose
 	m.key = &contextKey{name: m.name}

@@ -512,7 +512,7 @@ func (s *Sealer) open(dst []byte, name, value string, exact bool) ([]byte, Info,
 	}
 	s.stats.slots(ring)[i].opened.Add(1)
 	info := Info{KeyID: key.id, Expires: time.Unix(h.Expiry, 0), Stale: i != 0}
-	if !s.now().Before(info.Expires.Add(s.ClockSkew)) {
+	if s.now().Add(-s.ClockSkew).Unix() >= h.Expiry { // now - skew >= expiry, exactly: expiry + skew could overflow
 		clear(out[start:])
 		return dst, info, fmt.Errorf("%w at %s", ErrExpired, info.Expires.UTC().Format(time.RFC3339))
 	}

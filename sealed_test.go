@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -539,5 +540,33 @@ func TestPurposeBound(t *testing.T) {
 	}
 	if _, _, err := s.Open("session", v); !errors.Is(err, sealed.ErrInvalid) || !strings.Contains(err.Error(), "Purpose") {
 		t.Errorf("Open with a %d-byte purpose: %v, want ErrInvalid naming Purpose", len(s.Purpose), err)
+	}
+}
+
+// Expiries at the ends of int64 compare exactly: expiry + ClockSkew is
+// never computed, so it cannot overflow into the past (docs/FORMAT.md,
+// "Opening", step 8).
+func TestExpiryExtremes(t *testing.T) {
+	k := fixedKey(t, "k1", 1)
+	s := at(newSealer(t, k), t0)
+	s.ClockSkew = time.Hour
+	far := mustSeal(t, s, "session", []byte("x"), time.Unix(math.MaxInt64, 0))
+	if _, info, err := s.Open("session", far); err != nil || info.Expires.Unix() != math.MaxInt64 {
+		t.Errorf("expiry MaxInt64 with a skew: %v, expires %d", err, info.Expires.Unix())
+	}
+	past := mustSeal(t, s, "session", []byte("x"), time.Unix(math.MinInt64, 0))
+	if _, _, err := s.Open("session", past); !errors.Is(err, sealed.ErrExpired) {
+		t.Errorf("expiry MinInt64: %v", err)
+	}
+	// The boundary, with a skew: valid strictly before expiry + skew.
+	v := mustSeal(t, s, "session", []byte("x"), t0.Add(time.Minute))
+	for _, tc := range []struct {
+		at   time.Duration
+		open bool
+	}{{time.Minute + time.Hour - time.Nanosecond, true}, {time.Minute + time.Hour, false}} {
+		s.Now = func() time.Time { return t0.Add(tc.at) }
+		if _, _, err := s.Open("session", v); (err == nil) != tc.open {
+			t.Errorf("at expiry+skew%+v: %v", tc.at-time.Minute-time.Hour, err)
+		}
 	}
 }

@@ -42,6 +42,10 @@ type middlewareVector struct {
 	Subject   string   `json:"subject,omitempty"`
 	Flashes   []string `json:"flashes,omitempty"`
 	Value     string   `json:"value,omitempty"` // the session's JSON; absent for flashes only
+	// Persistence is the session's own cookie-lifetime choice (payload
+	// flag bits 2 and 3): "persistent", "browser_session", or absent when
+	// the session made none (the Manager's BrowserSession option decides).
+	Persistence string `json:"persistence,omitempty"`
 
 	// For invalid vectors: the error class (as in testdata/vectors.json).
 	Error string `json:"error,omitempty"`
@@ -57,14 +61,17 @@ func generateMiddlewareVectors(t *testing.T) middlewareVectorFile {
 	s := NewSealer(ring)
 	s.MaxLen = 16 << 10
 	nonceN := byte(0)
-	seal := func(name string, p format.Payload) string {
+	// sealRaw seals the bytes b as a payload, until exp.
+	sealRaw := func(name string, b []byte, exp int64) string {
 		nonceN++
 		nonce := make([]byte, 24)
 		for j := range nonce {
 			nonce[j] = nonceN*24 + byte(j)
 		}
-		b := append(format.AppendPayload(nil, &p), p.Value...)
-		return sealWithFlags(s, name, b, 0, min(p.Deadline, deadline), nonce)
+		return sealWithFlags(s, name, b, 0, exp, nonce)
+	}
+	seal := func(name string, p format.Payload) string {
+		return sealRaw(name, append(format.AppendPayload(nil, &p), p.Value...), min(p.Deadline, deadline))
 	}
 	id := [16]byte{0x5e, 0x55, 0x10, 0x4e, 15: 0x01}
 	base := format.Payload{
@@ -82,6 +89,9 @@ func generateMiddlewareVectors(t *testing.T) middlewareVectorFile {
 		}
 		if p.HasValue {
 			v.Value = string(p.Value)
+		}
+		if p.Persistence {
+			v.Persistence = map[bool]string{true: "persistent", false: "browser_session"}[p.Persistent]
 		}
 		return v
 	}
@@ -164,6 +174,61 @@ func generateMiddlewareVectors(t *testing.T) middlewareVectorFile {
 	longSubject[1] |= format.PayloadHasIdentity // claims an identity the bytes do not hold
 	vs = append(vs, invalid("an identity that runs past the end", map[string]string{"session": sealWithFlags(s, "session", longSubject[:format.PayloadHeaderLen+10], 0, deadline, make([]byte, 24))}, "malformed"))
 
+	// Added after the vectors above, so that they keep their nonces and
+	// bytes: the rules docs/FORMAT-middleware.md states for implementers.
+	remember := base
+	remember.Persistence, remember.Persistent = true, true
+	vs = append(vs, valid("RememberMe(true): flag bits 2 and 3, a persistent cookie", map[string]string{"session": seal("session", remember)}, remember))
+	forget := base
+	forget.Persistence = true
+	vs = append(vs, valid("RememberMe(false): flag bit 2 alone, a browser-session cookie", map[string]string{"session": seal("session", forget)}, forget))
+	nothing := format.Payload{Issued: issued, Deadline: deadline, Refreshed: issued}
+	vs = append(vs, valid("the smallest payload (27 bytes): no session, no flashes, which is no session", map[string]string{"session": seal("session", nothing)}, nothing))
+	utf := base
+	utf.Subject, utf.Flashes = "josé", []string{"¡Guardado! ✓"}
+	vs = append(vs, valid("a subject and a flash in UTF-8", map[string]string{"session": seal("session", utf)}, utf))
+
+	raw := func(comment string, b []byte) {
+		vs = append(vs, invalid(comment, map[string]string{"session": sealRaw("session", b, deadline)}, "malformed"))
+	}
+	payload := func(p format.Payload) []byte { return append(format.AppendPayload(nil, &p), p.Value...) }
+	raw("an empty payload", []byte{})
+	raw("a payload of 26 bytes, one short of the smallest", payload(nothing)[:26])
+	v2 := payload(base)
+	v2[0] = 2
+	raw("payload version 2", v2)
+	bit3 := payload(base)
+	bit3[1] |= format.PayloadPersistent
+	raw("flag bit 3 (persistent) without bit 2", bit3)
+	nonMinimal := append(payload(nothing)[:format.PayloadHeaderLen], 0x80, 0x00) // flash count 0 in two bytes
+	raw("a flash count in a non-minimal varint (0x80 0x00 for 0)", nonMinimal)
+	badFlash := payload(format.Payload{Issued: issued, Deadline: deadline, Refreshed: issued, Flashes: []string{"ok"}})
+	badFlash[len(badFlash)-1] = 0xff
+	raw("a flash message that is not UTF-8", badFlash)
+	badSubject := base
+	badSubject.Subject = "al\xffce"
+	raw("a subject that is not UTF-8", payload(badSubject))
+	subject256 := base
+	subject256.Subject = strings.Repeat("s", 256)
+	raw("a subject of 256 bytes, over the 255 limit", payload(subject256))
+	flashesTrailing := append(payload(flashOnly), 'x')
+	raw("a byte after the flash messages without a session value (flag bit 0 clear)", flashesTrailing)
+	flashRuns := payload(flashOnly)
+	raw("a flash message that runs past the end", flashRuns[:len(flashRuns)-1])
+	notJSON := base
+	notJSON.Value = []byte(`{"user":"alice"`)
+	raw("a session value that does not decode (truncated JSON)", payload(notJSON))
+	// The order of the payload checks, with an envelope expiry later than
+	// the payload's deadline (a writer never seals such a value; the
+	// order decides the class).
+	badExpired := append(payload(expired)[:format.PayloadHeaderLen], 0x80, 0x00)
+	vs = append(vs, invalid("payload past its deadline, with a malformed flash count: malformed (the payload is parsed first)",
+		map[string]string{"session": sealRaw("session", badExpired, deadline)}, "malformed"))
+	undecodable := expired
+	undecodable.Value = []byte("not json")
+	vs = append(vs, invalid("payload past its deadline, with a value that does not decode: expired (the deadline is checked before the value is decoded)",
+		map[string]string{"session": sealRaw("session", payload(undecodable), deadline)}, "expired"))
+
 	return middlewareVectorFile{
 		Format:  "sealed middleware payload v1",
 		Comment: "Generated by `go test -run TestMiddlewareVectors -update`. Layout and meaning: docs/FORMAT-middleware.md.",
@@ -231,6 +296,16 @@ func TestMiddlewareVectors(t *testing.T) {
 			}
 			if has != (v.Value != "") || string(val) != v.Value || !slices.Equal(flashes, v.Flashes) {
 				t.Fatalf("value %q (%v), flashes %q", val, has, flashes)
+			}
+			if st, _ := m.lock(ctx); st != nil {
+				got := ""
+				if st.chosen {
+					got = map[bool]string{true: "persistent", false: "browser_session"}[st.persist]
+				}
+				m.unlock(ctx, st, nil)
+				if got != v.Persistence {
+					t.Fatalf("persistence %q, want %q", got, v.Persistence)
+				}
 			}
 			if has && (info.Issued.Unix() != v.Issued || info.Deadline.Unix() != v.Deadline || info.Refreshed.Unix() != v.Refreshed ||
 				info.Subject != v.Subject || (v.ID != "" && info.ID.String() != v.ID)) {

@@ -3,6 +3,7 @@ package format
 import (
 	"encoding/binary"
 	"errors"
+	"unicode/utf8"
 )
 
 // Payload, version 1 (docs/FORMAT-middleware.md, "Payload, version 1"):
@@ -118,21 +119,21 @@ func ParsePayload(b []byte) (Payload, error) {
 		copy(p.ID[:], rest)
 		p.Minted = int64(binary.BigEndian.Uint64(rest[SessionIDLen:]))
 		rest = rest[SessionIDLen+8:]
-		n, k := binary.Uvarint(rest)
-		if k <= 0 || n > MaxSubjectLen || n > uint64(len(rest)-k) {
+		n, k := uvarint(rest)
+		if k <= 0 || n > MaxSubjectLen || n > uint64(len(rest)-k) || !utf8.Valid(rest[k:k+int(n)]) {
 			return Payload{}, ErrIdentity
 		}
 		p.Subject = string(rest[k : k+int(n)])
 		rest = rest[k+int(n):]
 	}
-	count, k := binary.Uvarint(rest)
+	count, k := uvarint(rest)
 	if k <= 0 || count > uint64(len(rest)) {
 		return Payload{}, ErrFlashCount
 	}
 	rest = rest[k:]
 	for range count {
-		l, k := binary.Uvarint(rest)
-		if k <= 0 || l > uint64(len(rest)-k) {
+		l, k := uvarint(rest)
+		if k <= 0 || l > uint64(len(rest)-k) || !utf8.Valid(rest[k:k+int(l)]) {
 			return Payload{}, ErrFlash
 		}
 		p.Flashes = append(p.Flashes, string(rest[k:k+int(l)]))
@@ -145,4 +146,15 @@ func ParsePayload(b []byte) (Payload, error) {
 		p.Value = rest
 	}
 	return p, nil
+}
+
+// uvarint is binary.Uvarint for minimal encodings only: a value has one
+// encoding, so a longer one (a last byte of zero, as in 0x80 0x00 for 0)
+// is refused like a truncated one (k <= 0).
+func uvarint(b []byte) (v uint64, k int) {
+	v, k = binary.Uvarint(b)
+	if k > 1 && b[k-1] == 0 {
+		return 0, -k
+	}
+	return v, k
 }
