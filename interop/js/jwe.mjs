@@ -4,11 +4,14 @@
 // a protected header carrying "kid", "exp" (Unix seconds) and "cookie" (the
 // cookie name). jose checks neither "exp" nor "cookie": the reader must.
 //
-// Errors are the SealedError of sealed.mjs, with the same codes as
-// jwe.Sealer.Open.
+// Not part of the package @sealedcookie/sealed (this directory): jose is a
+// dependency of the interop tests only. Errors are the package's
+// SealedError, with the kinds of jwe.Sealer.Open.
 
 import { compactDecrypt, CompactEncrypt, decodeProtectedHeader } from "jose";
-import { keyRing, SealedError, DEFAULT_MAX_LEN } from "./sealed.mjs";
+import { KeyRing, SealedError, DEFAULT_MAX_LEN } from "@sealedcookie/sealed";
+
+const keyRing = (keys) => KeyRing.from(keys);
 
 /**
  * Opens a compact JWE written by Go's jwe.Sealer.Seal (or by sealJWE) for the
