@@ -21,8 +21,8 @@
 #        FLEET_MAX_STALE (30s): the instances' -redis-max-stale
 #        FLEET_OUTAGE (10s): how long Redis is down
 #        FLEET_THINK (100ms): each device's pause between requests
-# Bounded: about a minute and a half; everything it starts is stopped on
-# exit, Redis included.
+# Bounded: about 40 s after the build (the load client gives up after five
+# minutes); everything it starts is stopped on exit, Redis included.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
