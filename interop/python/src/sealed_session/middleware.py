@@ -410,6 +410,7 @@ class SessionMiddleware:
         site_key = (same_site or "").lower()
         if site_key not in _SAME_SITE:
             raise ValueError(f"SessionMiddleware: unknown same_site {same_site!r}")
+        name = name or "session"
         self.name = name
         self.attrs = _CookieAttrs(path or "/", domain or "", bool(secure), bool(http_only), _SAME_SITE[site_key], bool(partitioned))
         self.browser_session = bool(browser_session)
