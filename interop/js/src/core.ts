@@ -110,21 +110,12 @@ function valueKey(secret: Uint8Array, salt: Uint8Array): Uint8Array {
   return hkdf(sha256, secret, salt, V2_INFO, 32);
 }
 
-// Go compares times as time.Time, whose seconds are counted from year 1 in
-// an int64: time.Unix(expiry, 0) wraps for an expiry within 62135596800 s
-// of the int64 maximum (such a value is expired at once), and adding the
-// skew saturates. Plain numbers give the same answer for every expiry an
-// implementation can seal; BigInt handles the rest.
-const UNIX_TO_INTERNAL = 62135596800n;
-const INT64_MAX = (1n << 63n) - 1n;
+// Step 8: now - skew >= expiry, never expiry + skew, which overflows for an
+// expiry near 2^63. Numbers are exact below 2^52; past that, whole seconds
+// as BigInt, as Go compares (now - skew).Unix() with the expiry.
 function expired(now: number, expiry: bigint, skew: number): boolean {
-  if (expiry > -(1n << 52n) && expiry < 1n << 52n) return now >= Number(expiry) + skew;
-  const wrap = (x: bigint) => BigInt.asIntN(64, x);
-  let t = wrap(expiry + UNIX_TO_INTERNAL);
-  const d = BigInt(Math.trunc(skew));
-  const sum = t + d;
-  t = sum > INT64_MAX ? INT64_MAX : sum < -INT64_MAX ? -INT64_MAX : sum;
-  return BigInt(Math.floor(now)) + UNIX_TO_INTERNAL >= t;
+  if (expiry > -(1n << 52n) && expiry < 1n << 52n) return now - skew >= Number(expiry);
+  return BigInt(Math.floor(now - skew)) >= expiry;
 }
 
 /**

@@ -2,7 +2,7 @@
 // version 1"; Go: internal/format/payload.go): the plaintext a Manager
 // seals.
 
-import { fromUtf8, toHex, utf8 } from "./bytes.js";
+import { toHex, utf8 } from "./bytes.js";
 import { fail } from "./errors.js";
 
 export const PAYLOAD_VERSION = 0x01;
@@ -36,19 +36,32 @@ export interface Payload {
   value: Uint8Array | null;
 }
 
+const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+// The text of b, or null when b is not UTF-8.
+function text(b: Uint8Array): string | null {
+  try {
+    return strict.decode(b);
+  } catch {
+    return null;
+  }
+}
+
 function malformed(message: string): never {
   fail("malformed", `session payload: ${message}`);
 }
 
-// Go's binary.Uvarint: at most 10 bytes, at most 64 bits; non-minimal
-// encodings are accepted. Returns [value, next position] or null.
+// A minimal uvarint (unsigned LEB128, Go's binary.Uvarint in its shortest
+// form): at most 10 bytes and 64 bits, and a multi-byte one never ends in
+// 0x00. Returns [value, next position], or null for a truncated, overlong
+// or non-minimal one.
 function uvarint(b: Uint8Array, pos: number): [bigint, number] | null {
   let x = 0n;
   for (let i = 0; i < 10; i++) {
     if (pos + i >= b.length) return null;
     const c = b[pos + i];
     if (c < 0x80) {
-      if (i === 9 && c > 1) return null;
+      if ((i === 9 && c > 1) || (i > 0 && c === 0)) return null;
       return [x | (BigInt(c) << BigInt(7 * i)), pos + i + 1];
     }
     x |= BigInt(c & 0x7f) << BigInt(7 * i);
@@ -71,12 +84,13 @@ function putInt64(out: number[], n: number | bigint): void {
 }
 
 /**
- * Parses a payload; every failure is a SealedError "malformed", as in Go:
- * shorter than 27 bytes, another version, unknown flags (or persistent
- * without persistence), an identity that runs past the end or whose
- * subject is over 255 bytes, a flash count or length that runs past the
- * end, and bytes after the flashes without a value. Flash messages and the
- * subject are decoded as UTF-8, invalid sequences replaced with U+FFFD.
+ * Parses a payload, checking it in the order docs/FORMAT-middleware.md
+ * requires; every failure is a SealedError "malformed": shorter than 27
+ * bytes, another version, unknown flags (or persistent without
+ * persistence), an identity that runs past the end, a subject that is over
+ * 255 bytes or not UTF-8, a flash count or length that is not a minimal
+ * uvarint or runs past the end, a message that is not UTF-8, and bytes
+ * after the flashes without a value.
  */
 export function parsePayload(b: Uint8Array): Payload {
   if (b.length < MIN_PAYLOAD_LEN || b[0] !== PAYLOAD_VERSION || (b[1] & ~KNOWN) !== 0 || (b[1] & (PERSISTENCE | PERSISTENT)) === PERSISTENT) {
@@ -104,7 +118,8 @@ export function parsePayload(b: Uint8Array): Payload {
     const v = uvarint(b, pos);
     if (v === null || v[0] > BigInt(MAX_SUBJECT_LEN) || v[0] > BigInt(b.length - v[1])) malformed("bad session identity");
     const n = Number(v[0]);
-    p.subject = fromUtf8(b.subarray(v[1], v[1] + n));
+    p.subject = text(b.subarray(v[1], v[1] + n));
+    if (p.subject === null) malformed("bad session identity: the subject is not UTF-8");
     pos = v[1] + n;
   }
   const count = uvarint(b, pos);
@@ -114,7 +129,9 @@ export function parsePayload(b: Uint8Array): Payload {
     const l = uvarint(b, pos);
     if (l === null || l[0] > BigInt(b.length - l[1])) malformed("bad flash message");
     const n = Number(l[0]);
-    p.flashes.push(fromUtf8(b.subarray(l[1], l[1] + n)));
+    const m = text(b.subarray(l[1], l[1] + n));
+    if (m === null) malformed("bad flash message: not UTF-8");
+    p.flashes.push(m);
     pos = l[1] + n;
   }
   if (flags & HAS_VALUE) p.value = b.subarray(pos);

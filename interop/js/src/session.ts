@@ -119,6 +119,11 @@ function cookieSource(r: RequestLike): CookieSource {
   return r as CookieSource;
 }
 
+function isoTime(sec: number): string {
+  const d = new Date(sec * 1000);
+  return Number.isNaN(d.getTime()) ? `${sec}` : d.toISOString();
+}
+
 // Milliseconds of a Time, as Go's UnixMilli; seconds are floor(ms / 1000).
 function millis(t: Time): number {
   return t instanceof Date ? t.getTime() : Math.floor(Math.round(unixSeconds(t) * 1e6) / 1e3);
@@ -143,7 +148,6 @@ export class Sessions<T = any> {
   readonly codec: Codec<T>;
   readonly subject?: (value: T) => string;
   readonly onError?: (error: SealedError) => void;
-  readonly #skewRaw: number;
   readonly #now: () => Time;
 
   constructor(ring: KeyRing, options: SessionOptions<T> = {}) {
@@ -180,7 +184,6 @@ export class Sessions<T = any> {
     this.idleTimeout = Math.trunc(idle);
     this.idleRefresh = Math.trunc(refresh);
     this.clockSkew = Math.trunc(skew);
-    this.#skewRaw = skew;
     this.chunkBudget = budget;
     this.chunkSize = chunkSize(attrs, budget, this.lifetime);
     if (this.chunkSize < 1024) throw new TypeError(`sealed: Sessions: name, path and domain leave only ${this.chunkSize} bytes per cookie`);
@@ -218,13 +221,16 @@ export class Sessions<T = any> {
 
   /**
    * Reads the session the cookies carry, without keeping state: null when
-   * the request has no session cookie; a SealedError for an invalid one
-   * (kind as Go reports it).
+   * the request has no session cookie (or one whose payload holds neither a
+   * value nor flash messages); a SealedError for an invalid one, of the
+   * kind Go reports. A flash-only cookie gives has: false and the messages.
    */
   read(request: RequestLike, now?: Time): SessionData<T> | null {
     const c = readCookies(cookieSource(request), this.name);
     if (!carriesSession(c)) return null;
-    return this.open(c, now ?? this.now());
+    const s = this.open(c, now ?? this.now());
+    // A payload with neither a value nor flash messages means no session.
+    return s.has || s.flashes.length > 0 ? s : null;
   }
 
   /** @internal Opens carried cookies as Go's Manager.openCookies, ParsePayload and checkExpiry do. */
@@ -238,7 +244,7 @@ export class Sessions<T = any> {
     }
     let opened;
     try {
-      opened = open(this.ring, v.sealedFor, v.value, { now: nowTime, skew: this.#skewRaw, maxLen: this.maxLen, purpose: this.purpose, maxDecompressed: DEFAULT_MAX_DECOMPRESSED });
+      opened = open(this.ring, v.sealedFor, v.value, { now: nowTime, skew: this.clockSkew, maxLen: this.maxLen, purpose: this.purpose, maxDecompressed: DEFAULT_MAX_DECOMPRESSED });
     } catch (e) {
       if (e instanceof SealedError && v.missing !== null && (e.kind === "invalid" || e.kind === "malformed")) {
         fail("malformed", `chunk ${this.name}.${v.missing} missing: Cookie header truncated?`);
@@ -247,10 +253,12 @@ export class Sessions<T = any> {
     }
     const p = parsePayload(opened.plaintext);
     const now = Math.floor(millis(nowTime) / 1000);
+    // now - skew >= deadline, now - skew - idle >= refreshed: never
+    // deadline + skew or refreshed + idle, which overflow near 2^63.
     const graced = now - this.clockSkew;
-    if (graced >= p.deadline) fail("expired", `absolute deadline ${new Date(p.deadline * 1000).toISOString()} passed`);
-    if (this.idleTimeout > 0 && graced >= p.refreshed + this.idleTimeout) {
-      fail("expired", `idle since ${new Date(p.refreshed * 1000).toISOString()}`);
+    if (graced >= p.deadline) fail("expired", `absolute deadline ${isoTime(p.deadline)} passed`);
+    if (this.idleTimeout > 0 && graced - this.idleTimeout >= p.refreshed) {
+      fail("expired", `idle since ${isoTime(p.refreshed)}`);
     }
     let value: T | undefined;
     if (p.value !== null) {
@@ -508,6 +516,9 @@ export class Session<T = any> {
       let valueBytes: Uint8Array | null = null;
       if (this.#has) {
         if (m.subject) this.#subject = m.subject(this.#val as T);
+        if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(this.#subject)) {
+          throw new TypeError(`sealed: session cookie ${JSON.stringify(m.name)}: subject is not valid UTF-8 (a lone surrogate)`);
+        }
         if (utf8(this.#subject).length > MAX_SUBJECT_LEN) {
           throw new TypeError(`sealed: session cookie ${JSON.stringify(m.name)}: subject is ${utf8(this.#subject).length} bytes, limit ${MAX_SUBJECT_LEN}`);
         }
