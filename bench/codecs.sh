@@ -8,12 +8,19 @@
 # BenchmarkPaired (round trips of all contenders interleaved in small
 # batches, reporting the issue's target ratios).
 #
-#	bench/codecs.sh                      # writes /tmp/codecs.txt, docs/codecs.svg
+# Results are kept per Go version (major.minor), so the comparison can be
+# shown for every supported one: the raw output in /tmp/codecs-go1.NN.txt
+# (and its Markdown tables in .md), the chart in docs/codecs-go1.NN.svg.
+#
+#	bench/codecs.sh                      # the go on PATH
+#	GOTOOLCHAIN=go1.27.3 bench/codecs.sh # Go 1.27 (fetched by the go command)
 #	COUNT=10 BENCHTIME=2s OUT=/tmp/c.txt bench/codecs.sh
 set -euo pipefail
 cd "$(dirname "$0")"
+minor=$(go env GOVERSION | sed -E 's/^(go[0-9]+\.[0-9]+).*/\1/')
 count=${COUNT:-6}
-out=${OUT:-/tmp/codecs.txt}
+out=${OUT:-/tmp/codecs-$minor.txt}
+svg=../docs/codecs-$minor.svg
 benchtime=${BENCHTIME:-1s}
 bin=$(mktemp -d)/bench.test
 trap 'rm -rf "$(dirname "$bin")"' EXIT
@@ -37,4 +44,5 @@ if [ -x "$benchstat" ]; then
 else
 	echo "benchstat not found: go install golang.org/x/perf/cmd/benchstat@latest" >&2
 fi
-go run ./cmd/chart -in "$out" -svg ../docs/codecs.svg -md
+go run ./cmd/chart -in "$out" -svg "$svg" -md | tee "$out.md"
+echo "wrote $out, $out.md and docs/${svg#../docs/}" >&2

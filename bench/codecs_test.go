@@ -144,7 +144,7 @@ func floor[T any](tb testing.TB) contender[T] {
 func contenders[T any](tb testing.TB, large bool) []contender[T] {
 	s := newSealer(tb)
 	var cs []contender[T]
-	cs = append(cs, typed("sealed-json", s, sealed.JSON[T]()))
+	cs = append(cs, typed("sealed-json", s, sealed.JSON[T]()), typed("sealed-jsonv2", s, sealed.JSONv2[T]()))
 	if large {
 		z := newSealer(tb)
 		z.CompressAbove = 512
@@ -160,6 +160,10 @@ func contenders[T any](tb testing.TB, large bool) []contender[T] {
 		joseJWE[T](tb),
 		floor[T](tb),
 	)
+	// The other Go JSON libraries, sealed exactly like sealed-json.
+	for _, p := range JSONPeers[T]() {
+		cs = append(cs, typed("json-"+p.Name, s, p.Codec))
+	}
 	return cs
 }
 

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -27,12 +28,27 @@ func BenchmarkPaired(b *testing.B) {
 		b.ReportMetric(t["sealed-json"]/t["floor"], "x-json-time-vs-floor")
 		b.ReportMetric(t["gorilla-gob"]/t["sealed-binary"], "x-binary-faster-than-gorilla-gob")
 		b.ReportMetric(t["gorilla-gob"]/t["envelope"], "x-envelope-faster-than-gorilla-gob")
+		jsonRatios(b, t)
 	})
 	b.Run("size=large", func(b *testing.B) {
 		t := paired(b, &large, contenders[Large](b, true))
 		b.ReportMetric(t["gorilla-json"]/t["sealed-json"], "x-json-faster-than-gorilla-json")
 		b.ReportMetric(t["sealed-json"]/t["floor"], "x-json-time-vs-floor")
+		jsonRatios(b, t)
 	})
+}
+
+// jsonRatios reports the JSON libraries' round trips (all sealed the same
+// way) against sealed-jsonv2's, which is encoding/json/v2 where the
+// toolchain has it (Go 1.27) and encoding/json elsewhere: above 1 is
+// slower than it.
+func jsonRatios(b *testing.B, t map[string]float64) {
+	b.ReportMetric(t["sealed-json"]/t["sealed-jsonv2"], "x-json-time-vs-jsonv2")
+	for name, ns := range t {
+		if peer, ok := strings.CutPrefix(name, "json-"); ok {
+			b.ReportMetric(ns/t["sealed-jsonv2"], "x-"+peer+"-time-vs-jsonv2")
+		}
+	}
 }
 
 // paired returns the mean round-trip time in nanoseconds of each contender,

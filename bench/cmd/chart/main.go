@@ -58,7 +58,7 @@ func main() {
 		defer f.Close()
 		r = f
 	}
-	data, order, err := parse(r)
+	data, order, goVersion, err := parse(r)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func main() {
 		log.Fatal("chart: no BenchmarkCodecs results in the input")
 	}
 	if *svgOut != "" {
-		if err := os.WriteFile(*svgOut, []byte(render(data, order)), 0o644); err != nil {
+		if err := os.WriteFile(*svgOut, []byte(render(data, order, goVersion)), 0o644); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -76,12 +76,16 @@ func main() {
 }
 
 // parse reads benchmark lines; order lists the implementations in the
-// order they first appear.
-func parse(r io.Reader) (map[key]samples, []string, error) {
-	data := map[key]samples{}
-	var order []string
+// order they first appear, and goVersion is what a "# go version ..." line
+// (which bench/codecs.sh writes) says, or "".
+func parse(r io.Reader) (data map[key]samples, order []string, goVersion string, err error) {
+	data = map[key]samples{}
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "# go version "); ok {
+			goVersion = v
+			continue
+		}
 		f := strings.Fields(sc.Text())
 		if len(f) < 4 || !strings.HasPrefix(f[0], "BenchmarkCodecs/") {
 			continue
@@ -114,12 +118,12 @@ func parse(r io.Reader) (map[key]samples, []string, error) {
 		for i := 2; i+1 < len(f); i += 2 { // f[1] is the iteration count
 			v, err := strconv.ParseFloat(f[i], 64)
 			if err != nil {
-				return nil, nil, fmt.Errorf("chart: %q: %v", sc.Text(), err)
+				return nil, nil, "", fmt.Errorf("chart: %q: %v", sc.Text(), err)
 			}
 			data[k][f[i+1]] = append(data[k][f[i+1]], v)
 		}
 	}
-	return data, order, sc.Err()
+	return data, order, goVersion, sc.Err()
 }
 
 func median(xs []float64) float64 {
@@ -159,7 +163,7 @@ func printTables(w io.Writer, data map[key]samples, order []string) {
 // Chart geometry: two panels side by side (log-scale time, linear length),
 // each with its legend below it.
 const (
-	width, height = 1000, 600
+	width, height = 1000, 680
 	panelW        = 400
 	top, bottom   = 80, 400
 	leftPad       = 80
@@ -170,9 +174,11 @@ var colors = map[string]string{
 	"sealed-json": "#1f77b4", "sealed-json-deflate": "#17becf", "sealed-gob": "#9467bd",
 	"sealed-binary": "#2ca02c", "sealed-cbor": "#8c564b", "sealed-msgpack": "#bcbd22",
 	"gorilla-gob": "#d62728", "gorilla-json": "#ff7f0e", "jose-jwe": "#e377c2", "floor": "#7f7f7f",
+	"sealed-jsonv2": "#6baed6", "json-goccy": "#393b79", "json-segmentio": "#637939", "json-sonic": "#843c39",
 }
 
-// marker draws this package's codecs as circles, peers as squares and the
+// marker draws this package's codecs as circles, other JSON libraries
+// sealed by this package (json-...) as triangles, peers as squares and the
 // floor as a diamond.
 func marker(b *strings.Builder, impl string, x, y float64) {
 	c := colors[impl]
@@ -182,6 +188,8 @@ func marker(b *strings.Builder, impl string, x, y float64) {
 	switch {
 	case strings.HasPrefix(impl, "sealed-"):
 		fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="5.5" fill="%s"/>`, x, y, c)
+	case strings.HasPrefix(impl, "json-"):
+		fmt.Fprintf(b, `<path d="M%.1f %.1fl6 10.4h-12z" fill="%s"/>`, x, y-6.4, c)
 	case impl == "floor":
 		fmt.Fprintf(b, `<path d="M%.1f %.1fl6 6l-6 6l-6 -6z" fill="%s"/>`, x, y-6, c)
 	default:
@@ -189,12 +197,16 @@ func marker(b *strings.Builder, impl string, x, y float64) {
 	}
 }
 
-func render(data map[key]samples, order []string) string {
+func render(data map[key]samples, order []string, goVersion string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", width, height, width, height)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", width, height)
 	fmt.Fprintf(&b, `<text x="%d" y="24" font-size="16" text-anchor="middle">Session cookie length vs round-trip time (encode + decode), medians</text>`+"\n", width/2)
-	fmt.Fprintf(&b, `<text x="%d" y="44" fill="#555" text-anchor="middle">lower left is better. ● sealed codecs   ■ other Go packages   ◆ floor: JSON + XChaCha20-Poly1305 + base64url, no envelope</text>`+"\n", width/2)
+	title := "lower left is better. ● sealed codecs   ▲ other JSON libraries, sealed alike   ■ other Go packages   ◆ floor: JSON + XChaCha20-Poly1305 + base64url, no envelope"
+	fmt.Fprintf(&b, `<text x="%d" y="44" fill="#555" text-anchor="middle">%s</text>`+"\n", width/2, title)
+	if goVersion != "" {
+		fmt.Fprintf(&b, `<text x="%d" y="62" fill="#555" text-anchor="middle">%s</text>`+"\n", width/2, html.EscapeString(goVersion))
+	}
 	for i, size := range []string{"small", "large"} {
 		panel(&b, data, order, size, leftPad+i*(panelW+leftPad+20))
 	}

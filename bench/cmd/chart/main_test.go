@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-const sample = `goos: linux
+const sample = `# go version go1.27.3 linux/amd64
+goos: linux
 BenchmarkCodecs/size=small/impl=sealed-json/op=roundtrip-2   1000   5000 ns/op   338.0 cookie-chars   1320 B/op   18 allocs/op
 BenchmarkCodecs/size=small/impl=sealed-json/op=roundtrip-2   1000   7000 ns/op   338.0 cookie-chars   1320 B/op   18 allocs/op
 BenchmarkCodecs/size=small/impl=sealed-json/op=roundtrip-2   1000   6000 ns/op   338.0 cookie-chars   1320 B/op   18 allocs/op
@@ -17,7 +18,7 @@ PASS
 `
 
 func TestParseAndRender(t *testing.T) {
-	data, order, err := parse(strings.NewReader(sample))
+	data, order, goVersion, err := parse(strings.NewReader(sample))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,11 +32,14 @@ func TestParseAndRender(t *testing.T) {
 	if got := d.med("allocs/op"); got != 18 {
 		t.Fatalf("median allocs = %v", got)
 	}
-	svg := render(data, order)
+	if goVersion != "go1.27.3 linux/amd64" {
+		t.Fatalf("goVersion = %q", goVersion)
+	}
+	svg := render(data, order, goVersion)
 	if err := xml.Unmarshal([]byte(svg), new(struct{})); err != nil {
 		t.Fatalf("SVG is not well-formed XML: %v", err)
 	}
-	for _, want := range []string{">sealed-json</text>", ">40.0 µs</text>", "4096: browser limit per cookie"} {
+	for _, want := range []string{">sealed-json</text>", ">40.0 µs</text>", "4096: browser limit per cookie", ">go1.27.3 linux/amd64</text>"} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("SVG lacks %q", want)
 		}
