@@ -1,0 +1,66 @@
+// KeyRing: the text form, JWKS, and secrets kept out of sight.
+// interop/js_keyring_test.go checks both forms against Go's parsers.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { inspect } from "node:util";
+import { KeyRing, KeyRingError, keyIdentifier, open, seal } from "../dist/index.js";
+import { secret } from "./helpers.mjs";
+
+const s1 = secret(1), s2 = secret(2);
+
+test("parse: the environment form, primary first, suites", () => {
+  const r = KeyRing.parse(` k2:${s2}:aes256gcm , k1:${s1} `);
+  assert.deepEqual(r.ids, ["k2", "k1"]);
+  assert.deepEqual(r.toJSON(), [{ id: "k2", suite: "aes256gcm" }, { id: "k1", suite: "xchacha20poly1305" }]);
+  assert.equal(r.primary.version, 2);
+  assert.deepEqual([...keyIdentifier("k1")], [0x6a, 0xb9, 0xf1, 0xeb]); // docs/FORMAT.md's example
+});
+
+test("parse: errors name the entry, never the ID or the secret", () => {
+  for (const [text, want] of [
+    ["", /empty/],
+    [`k1`, /entry 1: want id:base64url-secret/],
+    [`k1:${s1},k1:${s2}`, /entry 2: same ID as 1/],
+    [`k1:${s1}:aes128gcm`, /unknown suite/],
+    [`k1:${s1.slice(0, 40)}`, /entry 1: the secret/],
+    [`bad id:${s1}`, /entry 1: the ID must be/],
+  ]) {
+    assert.throws(() => KeyRing.parse(text), (e) => e instanceof KeyRingError && want.test(e.message) && !e.message.includes(s1.slice(0, 10)) && !e.message.includes("bad id"));
+  }
+});
+
+test("fromJwks: suites by alg, case-insensitive members, whole-set rejection", () => {
+  const r = KeyRing.fromJwks(JSON.stringify({ keys: [
+    { kty: "oct", kid: "a", alg: "A256GCM", use: "enc", k: s1 },
+    { kty: "oct", kid: "b", alg: "XC20P", k: s2 },
+    { kty: "oct", kid: "c", alg: "dir", k: secret(3) },
+    { KTY: "oct", Kid: "d", K: secret(4) },
+  ] }));
+  assert.deepEqual(r.toJSON().map((k) => k.suite), ["aes256gcm", "xchacha20poly1305", "xchacha20poly1305", "xchacha20poly1305"]);
+  assert.throws(() => KeyRing.fromJwks(`{"keys":[{"kty":"oct","kid":"k1","k":"${s1}"},{"kty":"oct","kid":"k2","k":"${s1}","alg":"RS256"}]}`), /jwks: key 2: unsupported "alg"/);
+  assert.throws(() => KeyRing.fromJwks(`{"keys":[{"kty":"oct","kid":"k1","k":"${s1}"`), (e) => e.message === "jwks: not valid JSON");
+  assert.throws(() => KeyRing.fromJwks(`{"keys":[{"kty":"oct","kid":"${s1}","k":"k1"}]}`), (e) => !e.message.includes(s1) && /key 1/.test(e.message));
+  assert.throws(() => KeyRing.fromJwks(`{"keys":[{"kty":"oct","kid":"k1","KID":"k2","k":"${s1}"}]}`), /spelled twice/);
+  assert.throws(() => KeyRing.fromJwks(" ".repeat(1 << 20) + "{}"), /limit/);
+});
+
+test("a ring never shows its secrets", () => {
+  const r = KeyRing.parse(`k1:${s1}`);
+  for (const shown of [JSON.stringify(r), inspect(r, { showHidden: true, depth: 5 }), String(r), JSON.stringify(r.keys), inspect(r.keys, { depth: 5 })]) {
+    assert.ok(!shown.includes(s1.slice(0, 8)), shown);
+    assert.ok(!/\b(97|0x61)\b/.test(shown) || !shown.includes("secret"), shown);
+  }
+  assert.equal(r.keys[0].secret.length, 32); // still there for the AEAD
+});
+
+test("of and from: keys as objects, bytes or base64url", () => {
+  const bytes = new Uint8Array(32).fill(9);
+  const r = KeyRing.of([{ id: "x", secret: bytes }, { id: "y", secret: s2, suite: "aes256gcm" }]);
+  assert.equal(KeyRing.from(r), r);
+  assert.deepEqual(KeyRing.from(`y:${s2}:aes256gcm`).ids, ["y"]);
+  bytes.fill(0); // the ring copied the secret
+  const v = seal(r, "s", "hi", { expires: 2e9 });
+  assert.equal(new TextDecoder().decode(open(r, "s", v, { now: 1e9 }).plaintext), "hi");
+  assert.throws(() => KeyRing.of([]), KeyRingError);
+  assert.throws(() => KeyRing.of([{ id: "x", secret: new Uint8Array(31) }]), /31 bytes/);
+});
