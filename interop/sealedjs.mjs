@@ -13,12 +13,13 @@
 //   openSession  {keys, cookies: {name: value} or "a=b; c=d", name?, now?, options?}
 //                -> {issued, deadline, refreshed, id, minted, subject, persistent, flashes, session, keyId, expires, stale} or {none: true}
 //   writeSession {keys, options?, cookies?, now, actions: [{op: "put", value} | {op: "flash", message}
-//                | {op: "takeFlashes"} | {op: "destroy"} | {op: "renew"} | {op: "rememberMe", remember}]}
+//                | {op: "takeFlashes"} | {op: "destroy"} | {op: "renew"} | {op: "rememberMe", remember} | {op: "read"}]}
 //                -> {setCookie: [lines], vary, cacheControl, has, value, taken, loadError}
 //   keyRing      {text} or {jwks} -> {keys: [{id, suite}]}
 //   jweOpen      {keys, name, value, now?}                   -> {plaintext, keyId, expires, stale}
 //   jweSeal      {keys, name, plaintext, expires}            -> {value}
-// options are those of the package's Sessions (seconds for durations).
+// options are those of the package's Sessions (seconds for durations), and
+// subjectField: the session value's field that is its subject.
 let pkg;
 try {
   pkg = await import("@sealedcookie/sealed");
@@ -33,7 +34,9 @@ const hex = (b) => (b === null || b === undefined ? null : Buffer.from(b).toStri
 const bytes = (h) => new Uint8Array(Buffer.from(h ?? "", "hex"));
 
 function sessions(req) {
-  return new Sessions(KeyRing.from(req.keys), { name: req.name || undefined, purpose: req.purpose || undefined, ...(req.options ?? {}), now: () => req.now });
+  const { subjectField, ...options } = req.options ?? {};
+  const subject = subjectField ? (v) => String(v?.[subjectField] ?? "") : undefined;
+  return new Sessions(KeyRing.from(req.keys), { name: req.name || undefined, purpose: req.purpose || undefined, subject, ...options, now: () => req.now });
 }
 
 async function handle(req) {
@@ -71,6 +74,7 @@ async function handle(req) {
             case "destroy": session.destroy(); break;
             case "renew": session.renew(); break;
             case "rememberMe": session.rememberMe(a.remember); break;
+            case "read": void session.value; break;
             default: throw new Error(`unknown action ${a.op}`);
           }
         }
