@@ -25,7 +25,7 @@ import (
 	"github.com/sealedcookie/sealed/jwe"
 )
 
-// These tests drive js/sealed.mjs, js/session.mjs and jose through
+// These tests drive the package in js/ (@sealedcookie/sealed) and jose through
 // sealedjs.mjs. Without Node or the installed packages they skip, unless
 // SEALED_INTEROP=1, when they fail: run `npm ci --prefix interop` from the
 // repository root first.
@@ -34,7 +34,7 @@ import (
 // answer into resp.
 func js(t *testing.T, req, resp any) {
 	t.Helper()
-	peertest.RunJSON(t, peertest.NodeScript(t, "sealedjs.mjs", "@noble/ciphers", "jose"), req, resp)
+	peertest.RunJSON(t, peertest.NodeScript(t, "sealedjs.mjs", "@noble/ciphers", "@noble/hashes", "jose"), req, resp)
 }
 
 // jsReq is a request to sealedjs.mjs; bytes are hex.
@@ -445,7 +445,7 @@ func cookiesOf(resp *http.Response) map[string]string {
 	return m
 }
 
-// TestMiddlewareCookies: the JavaScript reader (js/session.mjs) opens the
+// TestMiddlewareCookies: the JavaScript package (js/src/session.ts) opens the
 // cookies the middleware sets, in one cookie and in chunks, with flash
 // messages and after a key rotation, and finds the JSON session inside.
 func TestMiddlewareCookies(t *testing.T) {
