@@ -10,7 +10,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -38,7 +41,7 @@ import (
 // them the tests skip, unless SEALED_PYTHON=1 or SEALED_INTEROP=1, when they
 // fail. SEALED_SESSION_PYTHON names the interpreter to use.
 
-const pyHint = "install with: apt-get update && apt-get install -y python3-cryptography python3-pytest python3-starlette python3-httpx python3-fastapi"
+const pyHint = "install with: apt-get update && apt-get install -y python3-cryptography python3-pytest python3-starlette python3-httpx python3-fastapi python3-uvicorn"
 
 // pythons caches, per import list, the first interpreter that can import it.
 var pyInterpreters sync.Map // imports -> string ("" when none can)
@@ -1082,5 +1085,212 @@ func TestPythonMiddlewareAgrees(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPythonUvicorn runs examples/app.py, a FastAPI service, under uvicorn
+// next to a Go Manager, both on one key ring in a JWKS file, and a client
+// that goes from one to the other with one cookie jar: log in through Go,
+// read and change the session in FastAPI, read it back in Go; rotate the
+// keys (FastAPI re-seals the old-key cookie first); flash messages and a
+// chunked session across both; a tampered cookie refused by both; logout.
+func TestPythonUvicorn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts uvicorn")
+	}
+	interp := pyInterpreter(t, "cryptography, fastapi, uvicorn")
+	kOld, kNew := newKey(t, "2026-10"), newKey(t, "2026-11")
+	keyFile := filepath.Join(t.TempDir(), "keys.json")
+	var current atomic.Pointer[sealed.KeyRing]
+	rotate := func(r *sealed.KeyRing) {
+		t.Helper()
+		b, err := jwks.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmp := keyFile + ".tmp"
+		if err := os.WriteFile(tmp, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, keyFile); err != nil {
+			t.Fatal(err)
+		}
+		current.Store(r)
+	}
+	rotate(newRing(t, kOld))
+
+	// FastAPI under uvicorn.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	src, _ := filepath.Abs(filepath.Join("python", "src"))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, interp, "-m", "uvicorn", "app:app", "--app-dir", filepath.Join("python", "examples"),
+		"--host", "127.0.0.1", "--port", port, "--log-level", "warning")
+	cmd.Env = append(os.Environ(), "SEALED_JWKS="+keyFile, "PYTHONPATH="+src, "PYTHONDONTWRITEBYTECODE=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	}()
+	fastapi := "http://127.0.0.1:" + port
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if resp, err := http.Get(fastapi + "/session"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("uvicorn did not start:\n%s", stderr.Bytes())
+		}
+	}
+
+	// The Go service.
+	var (
+		mu       sync.Mutex // the handlers run in the server's goroutines
+		goErrors []string
+	)
+	m, err := sealed.New(keySource(current.Load), sealed.JSON[map[string]any](), sealed.Options{
+		OnError: func(_ context.Context, err error) { mu.Lock(); goErrors = append(goErrors, class(err)); mu.Unlock() },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reported := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(goErrors)
+	}
+	m.Subject = func(v map[string]any) string { s, _ := v["user"].(string); return s }
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login/{name}", func(w http.ResponseWriter, r *http.Request) {
+		m.Put(r.Context(), map[string]any{"user": r.PathValue("name")})
+		m.Flash(r.Context(), "Welcome, "+r.PathValue("name")+"!")
+	})
+	mux.HandleFunc("GET /session", func(w http.ResponseWriter, r *http.Request) {
+		v, has := m.Get(r.Context())
+		info, _ := m.Info(r.Context())
+		out := map[string]any{"flashes": m.Flashes(r.Context()), "session": nil}
+		if has {
+			out["session"], out["keyId"], out["stale"], out["subject"] = v, info.KeyID, info.Stale, info.Subject
+		}
+		json.NewEncoder(w).Encode(out)
+	})
+	goSrv := httptest.NewServer(m.Handler(mux))
+	defer goSrv.Close()
+
+	// One client, one jar, two services.
+	jar := map[string]string{}
+	type view struct {
+		Session map[string]any `json:"session"`
+		Flashes []string       `json:"flashes"`
+		KeyID   string         `json:"keyId"`
+		Stale   bool           `json:"stale"`
+		Subject string         `json:"subject"`
+		Error   string         `json:"error"`
+	}
+	do := func(base, method, path string, body any) (view, []*http.Cookie) {
+		t.Helper()
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequestWithContext(ctx, method, base+path, rd)
+		for _, k := range slices.Sorted(maps.Keys(jar)) {
+			req.AddCookie(&http.Cookie{Name: k, Value: jar[k]})
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b, _ := io.ReadAll(resp.Body)
+			t.Fatalf("%s %s%s: %s %s\n%s", method, base, path, resp.Status, b, stderr.Bytes())
+		}
+		for _, c := range resp.Cookies() {
+			if c.MaxAge < 0 {
+				delete(jar, c.Name)
+			} else {
+				jar[c.Name] = c.Value
+			}
+		}
+		var v view
+		if path == "/session" || strings.HasPrefix(path, "/session/") {
+			if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return v, resp.Cookies()
+	}
+
+	// 1. Log in through Go.
+	do(goSrv.URL, "POST", "/login/grace", nil)
+	// 2. FastAPI reads it (and its flash message), and changes it.
+	v, set := do(fastapi, "GET", "/session", nil)
+	if v.Session["user"] != "grace" || !slices.Equal(v.Flashes, []string{"Welcome, grace!"}) || v.KeyID != "2026-10" || v.Subject != "grace" || len(set) != 1 {
+		t.Fatalf("FastAPI read %+v, set %d cookies", v, len(set))
+	}
+	do(fastapi, "POST", "/session/cart", []any{"A-1", 2})
+	// 3. Go sees the change.
+	v, _ = do(goSrv.URL, "GET", "/session", nil)
+	if v.Session["user"] != "grace" || !reflect.DeepEqual(v.Session["cart"], []any{"A-1", 2.0}) || len(v.Flashes) != 0 || v.Subject != "grace" {
+		t.Fatalf("Go read %+v", v)
+	}
+	// 4. A rotation: the FastAPI service sees the old-key cookie first and re-seals it.
+	rotate(newRing(t, kNew, kOld))
+	v, set = do(fastapi, "GET", "/session", nil)
+	if v.KeyID != "2026-10" || !v.Stale || len(set) != 1 {
+		t.Fatalf("FastAPI after the rotation: %+v, set %d cookies", v, len(set))
+	}
+	v, set = do(goSrv.URL, "GET", "/session", nil)
+	if v.KeyID != "2026-11" || v.Stale || len(set) != 0 || v.Session["user"] != "grace" {
+		t.Fatalf("Go after FastAPI re-sealed: %+v, set %d cookies", v, len(set))
+	}
+	// 5. A flash message and a chunked session, from FastAPI to Go.
+	do(fastapi, "POST", "/flash?message=Saved.", nil)
+	do(fastapi, "POST", "/session/big", blob(7000))
+	if _, ok := jar["session.1"]; !ok {
+		t.Fatalf("a 7,000-byte session in %v: want chunks", keysOf(jar))
+	}
+	v, _ = do(goSrv.URL, "GET", "/session", nil)
+	if v.Session["big"] != blob(7000) || !slices.Equal(v.Flashes, []string{"Saved."}) {
+		t.Fatalf("Go read the chunked session: %d bytes, flashes %q", len(fmt.Sprint(v.Session["big"])), v.Flashes)
+	}
+	// 6. A tampered cookie: no session in either, with the same class.
+	saved := maps.Clone(jar)
+	b := []byte(jar["session.0"])
+	b[100] ^= 'A' ^ 'B'
+	if b[100] != 'A' && b[100] != 'B' {
+		b[100] = 'A'
+	}
+	jar["session.0"] = string(b)
+	tampered := maps.Clone(jar)
+	v, _ = do(fastapi, "GET", "/session", nil)
+	if v.Session != nil || v.Error != "invalid" || len(jar) != 0 {
+		t.Fatalf("FastAPI with a tampered chunk: %+v, jar %v", v, keysOf(jar))
+	}
+	jar = tampered
+	before := len(reported())
+	v, _ = do(goSrv.URL, "GET", "/session", nil)
+	if errs := reported()[before:]; v.Session != nil || !slices.Equal(errs, []string{"invalid"}) || len(jar) != 0 {
+		t.Fatalf("Go with a tampered chunk: %+v, errors %v", v, errs)
+	}
+	// 7. Logout in FastAPI ends the session in Go too.
+	jar = saved
+	do(fastapi, "POST", "/logout", nil)
+	if len(jar) != 0 {
+		t.Fatalf("after logout the jar has %v", keysOf(jar))
+	}
+	if v, _ = do(goSrv.URL, "GET", "/session", nil); v.Session != nil {
+		t.Fatalf("Go after logout: %+v", v)
 	}
 }
