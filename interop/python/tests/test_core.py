@@ -263,6 +263,7 @@ def test_check_order(ring: KeyRing) -> None:
         ss.open(ring, "s", "é" * 2001, NOW)
     with pytest.raises(ss.TooLarge):
         ss.open(ring, "s", v, NOW, max_len=len(v) - 1)
+    assert ss.open(ring, "s", v, NOW, max_len=0, max_decompressed=-1)[0] == b"x" * 10  # 0: the default, as in Go
     with pytest.raises(ss.Malformed):
         ss.open(ring, "s", "A" * 71, NOW)
     with pytest.raises(ss.UnknownKey):

@@ -3,7 +3,7 @@ streaming response, a WebSocket, and a real TestClient with its cookie jar."""
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 

@@ -141,13 +141,15 @@ def open(  # noqa: A001 - the contract's name; shadows the builtin in this modul
     now is Unix seconds or a datetime (default: the clock); a value expires
     when ``floor(now - skew) >= expiry``. max_len counts the value's bytes
     (its characters, for a valid value), max_decompressed the inflated
-    plaintext's. purpose must be the one the value was sealed with (default:
+    plaintext's; zero or less means the default, as in Go. purpose must be the one the value was sealed with (default:
     none). Raises :class:`Malformed`, :class:`UnknownKey`, :class:`Invalid`,
     :class:`Expired` (with ``info``) or :class:`TooLarge`.
     """
     keys = _ring(ring)
     name_b = _bytes(name, "name")
     purpose_b = _bytes(purpose, "purpose")
+    max_len = max_len if max_len > 0 else DEFAULT_MAX_LEN  # as Go's Sealer: 0 is the default
+    max_decompressed = max_decompressed if max_decompressed > 0 else DEFAULT_MAX_DECOMPRESSED
     # 0. A purpose over 255 bytes: no value was sealed with it.
     if len(purpose_b) > MAX_PURPOSE_LEN:
         raise Invalid(f"purpose is {len(purpose_b)} bytes, limit {MAX_PURPOSE_LEN}: no value opens")
@@ -256,6 +258,8 @@ def seal(
     2) default to random: set them only to reproduce test vectors.
     """
     plaintext = bytes(plaintext)
+    max_len = max_len if max_len > 0 else DEFAULT_MAX_LEN
+    max_decompressed = max_decompressed if max_decompressed > 0 else DEFAULT_MAX_DECOMPRESSED
     body, flags = plaintext, 0
     if 0 < compress_above <= len(plaintext) <= max_decompressed:
         c = zlib.compressobj(1, zlib.DEFLATED, -15)  # level 1, like Go's BestSpeed
@@ -278,6 +282,7 @@ def seal_deflated(
 ) -> str:
     """Seals a raw DEFLATE stream as it is, with the compressed flag: for test
     vectors, whose stream another compressor made."""
+    max_len = max_len if max_len > 0 else DEFAULT_MAX_LEN
     return _seal_flagged(ring, name, bytes(deflated), FLAG_DEFLATE, expires, max_len, purpose, nonce, salt)
 
 
