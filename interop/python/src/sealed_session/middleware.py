@@ -354,6 +354,8 @@ class SessionMiddleware:
     :param compress_above: compress sessions of at least this many bytes
         with raw DEFLATE when it makes them shorter (0: never). Read
         docs/SECURITY.md first.
+    :param max_decompressed: the most bytes a compressed session may inflate
+        to (64 KiB, the Go sealer's default).
     :param subject: ``subject(session) -> str``: the session's user (at most
         255 bytes), sealed with its ID, as the Manager's Subject.
     :param validate: ``validate(session, info)``: raise (or return False) to
