@@ -310,3 +310,30 @@ def test_every_corruption_fails_or_is_identical(ring: KeyRing) -> None:
             continue
         pytest.fail(f"a corrupted value opened: {c!r}")
     assert seen == {"malformed", "unknown_key", "invalid"}
+
+
+@pytest.mark.parametrize(
+    "raw, ok",
+    [
+        (b'{"a":1}', True),
+        (b' {"a":-1e308} ', True),
+        (b'{"a":"\xff"}', True),  # invalid UTF-8 in a string: U+FFFD, as Go
+        (b"null", True),
+        (b'{"a":17976931348623157' + b"0" * 292 + b"}", True),  # the largest float64
+        (b'{"a":17976931348623157' + b"0" * 293 + b"}", False),  # beyond it: Go fails too
+        (b'{"a":1e309}', False),
+        (b'{"a":NaN}', False),
+        (b'{"a":Infinity}', False),
+        (b'{"a":1} {}', False),
+        (b'{"a":1', False),
+        (b"", False),
+    ],
+)
+def test_session_json_decodes_as_go(raw: bytes, ok: bool) -> None:
+    from sealed_session.payload import decode_json
+
+    if ok:
+        decode_json(raw)
+    else:
+        with pytest.raises(ss.Malformed):
+            decode_json(raw)

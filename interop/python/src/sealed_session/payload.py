@@ -347,15 +347,30 @@ def open_carried(
 def decode_json(b: bytes) -> Any:
     """Decodes a session value as Go's json.Unmarshal into an ``any`` would:
     exactly one JSON value, invalid UTF-8 read as U+FFFD, no NaN or
-    Infinity. Raises :class:`Malformed`."""
+    Infinity, no number beyond float64's range. Raises :class:`Malformed`."""
     try:
-        return json.loads(bytes(b).decode("utf-8", "replace"), parse_constant=_no_constant)
-    except ValueError as e:
+        return json.loads(
+            bytes(b).decode("utf-8", "replace"), parse_constant=_no_constant, parse_float=_float, parse_int=_int
+        )
+    except (ValueError, OverflowError) as e:
         raise Malformed(f"session value does not decode as JSON ({type(e).__name__})") from None
 
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _float(s: str) -> float:
+    f = float(s)
+    if math.isinf(f):
+        raise ValueError("number out of float64's range")
+    return f
+
+
+def _int(s: str) -> int:
+    i = int(s)
+    float(i)  # OverflowError beyond float64's range, where Go fails too
+    return i
 
 
 @dataclass
