@@ -1,9 +1,10 @@
 """SessionMiddleware against the Go Manager's rules (middleware.go,
 cookies.go): lazy load, write only on change, throttled idle refresh,
 re-seal on a stale key, chunks and the cleanup of leftover ones, cookie
-attributes and prefixes, Max-Age, deletion cookies, cache headers. The app
-is plain ASGI, so each test states exactly what the handler does;
-test_starlette.py runs the same middleware under Starlette and FastAPI."""
+attributes and prefixes, Max-Age, deletion cookies, cache headers. Each
+test states what the handler does with the session, and runs twice: with
+the middleware called as plain ASGI (exactly the headers given), and
+installed in a Starlette app driven by its TestClient."""
 
 from __future__ import annotations
 
@@ -27,7 +28,11 @@ T0 = 1763726400
 
 class Browser:
     """A client with a cookie jar, in front of a SessionMiddleware whose app
-    runs the handler given to each request."""
+    runs the handler given to each request. With transport "starlette" the
+    middleware is installed in a Starlette app and driven by its TestClient;
+    with "asgi" it is called directly, with exactly the headers given."""
+
+    transport = "asgi"
 
     def __init__(self, clock: Clock, **options: Any) -> None:
         self.clock = clock
@@ -38,6 +43,22 @@ class Browser:
         options.setdefault("keys", RING)
         options.setdefault("on_error", lambda e, scope: self.errors.append(e))
         self.mw = SessionMiddleware(self._app, now=clock, **options)
+        if self.transport == "starlette":
+            from starlette.applications import Starlette
+            from starlette.middleware import Middleware
+            from starlette.requests import Request
+            from starlette.responses import Response as StarletteResponse
+            from starlette.routing import Route
+            from starlette.testclient import TestClient
+
+            async def endpoint(request: Request) -> StarletteResponse:
+                result = self.handler(request.session)
+                resp = StarletteResponse(json.dumps(result, default=repr), media_type="application/json")
+                resp.raw_headers += [(k.lower().encode(), v.encode()) for k, v in self.headers]
+                return resp
+
+            app = Starlette(routes=[Route("/", endpoint)], middleware=[Middleware(SessionMiddleware, now=clock, **options)])
+            self.client = TestClient(app, base_url="https://testserver")
 
     async def _app(self, scope: Any, receive: Any, send: Any) -> None:
         result = self.handler(scope["session"])
@@ -58,7 +79,12 @@ class Browser:
     ) -> Response:
         self.handler = handler or (lambda s: None)
         self.headers = headers
-        resp = asgi_request(self.mw, self.cookie_header())
+        if self.transport == "starlette":
+            self.client.cookies.clear()  # this jar is the browser's
+            r = self.client.get("/", headers={"cookie": line for line in self.cookie_header()})
+            resp = Response(r.status_code, [(k.encode("latin-1"), v.encode("latin-1")) for k, v in r.headers.multi_items()], r.content)
+        else:
+            resp = asgi_request(self.mw, self.cookie_header())
         for line in resp.set_cookies:
             name, _, rest = line.partition("=")
             value = rest.split(";", 1)[0]
@@ -98,6 +124,16 @@ def attrs(line: str) -> str:
     """A Set-Cookie line with its value elided."""
     name, _, rest = line.partition("=")
     return name + "=…" + rest[rest.index(";") :] if ";" in rest else line
+
+
+@pytest.fixture(autouse=True, params=["asgi", "starlette"])
+def transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs every test with the middleware called directly and under Starlette's TestClient."""
+    if request.param == "starlette":
+        pytest.importorskip("starlette")
+        pytest.importorskip("httpx")
+    monkeypatch.setattr(Browser, "transport", request.param)
+    return request.param
 
 
 @pytest.fixture
