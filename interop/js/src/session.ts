@@ -44,7 +44,12 @@ export const jsonCodec: Codec<any> = {
     return utf8(s);
   },
   decode(bytes: Uint8Array): unknown {
-    return JSON.parse(fromUtf8(bytes));
+    // A number beyond float64 (1e400) is an error, as for Go's json.Unmarshal
+    // into any, not Infinity.
+    return JSON.parse(fromUtf8(bytes), (_key, v) => {
+      if (typeof v === "number" && !Number.isFinite(v)) throw new RangeError("a number beyond float64");
+      return v;
+    });
   },
 };
 

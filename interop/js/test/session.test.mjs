@@ -224,6 +224,13 @@ test("payload: encode and parse round trip; Go's rejections", () => {
   }
 });
 
+test("the JSON codec refuses numbers beyond float64, as Go's json.Unmarshal into any", async () => {
+  const { jsonCodec } = await import("../dist/index.js");
+  assert.deepEqual(jsonCodec.decode(new TextEncoder().encode('{"n":1.5e308}')), { n: 1.5e308 });
+  assert.throws(() => jsonCodec.decode(new TextEncoder().encode('{"n":1e400}')));
+  assert.throws(() => jsonCodec.decode(new TextEncoder().encode('{"a":1} x')));
+});
+
 test("layout and reading cookies as Go does", () => {
   for (const [total, chunk, n, size] of [[100, 100, 0, 100], [101, 100, 2, 100], [199, 100, 2, 100], [200, 100, 3, 99], [250, 100, 3, 100], [400, 100, 5, 99]]) {
     assert.deepEqual(layout(total, chunk), { n, size });
