@@ -24,6 +24,15 @@ type Codec[T any] interface {
 // JSON returns a Codec that uses encoding/json. It is the default choice: its
 // encoding is compact for typical sessions, readable by other languages, and
 // tolerant of added or removed fields across deployments.
+//
+// From Go 1.27 on, where encoding/json runs on encoding/json/v2 (the jsonv2
+// experiment is on by default), JSON decodes through encoding/json/v2
+// directly with encoding/json's options, which is faster
+// (it skips json.Unmarshal's separate validation pass) and gives exactly
+// what json.Unmarshal gives: a value that does not decode that way is
+// decoded again by json.Unmarshal, for its result and its error. Sessions
+// keep encoding/json's format and behaviour on every Go version, so
+// instances on Go 1.26 and on Go 1.27 read each other's cookies.
 func JSON[T any]() Codec[T] { return jsonCodec[T]{} }
 
 type jsonCodec[T any] struct{}
@@ -54,43 +63,9 @@ var jsonEncoders = sync.Pool{New: func() any {
 	return e
 }}
 
-// Decode uses json.Unmarshal, which rejects anything after the value.
-func (jsonCodec[T]) Decode(data []byte, v *T) error { return json.Unmarshal(data, v) }
-
-// JSONv2 returns a Codec that uses encoding/json/v2 where the Go toolchain
-// has it: from Go 1.27 on, where the jsonv2 experiment is on by default.
-// Built without it (Go 1.26, or GOEXPERIMENT=nojsonv2), JSONv2 is the same
-// codec as [JSON], with encoding/json's behaviour throughout.
-//
-// Its values and JSON's are interchangeable in both directions, so a fleet
-// can move from one codec to the other, or from Go 1.26 to 1.27, one
-// instance at a time without logging anyone out: JSONv2 writes what
-// encoding/json writes where encoding/json/v2's defaults differ. Nil
-// slices and maps are null (not [] and {}), [N]byte is an array of numbers
-// and []byte of a named byte type base64 (not the reverse), time.Duration
-// is a number of nanoseconds (not an error), and omitempty omits false and
-// 0 as well.
-//
-// Reading is encoding/json/v2's, which is faster (it skips the separate
-// validation pass encoding/json makes over every value; docs/CODECS.md has
-// the figures) and stricter:
-//
-//   - object names match struct fields case-sensitively: a value written
-//     under a field name that later changed only in case is not read back
-//     into it (encoding/json matches any case);
-//   - a duplicate object name is an error;
-//   - strings must be valid UTF-8, when reading and when writing: a session
-//     whose strings are not fails to encode (the Manager reports it to
-//     Options.OnError and the client keeps its previous cookie) where
-//     encoding/json would replace the bytes with U+FFFD;
-//   - times must be RFC 3339 exactly, as time.Time writes them;
-//   - the "string" tag option is an error on a field that does not hold a
-//     number, bool or string, which encoding/json ignores.
-//
-// Values it writes do not escape <, > and & for HTML, and write map keys in
-// no fixed order; both read back the same. Decode rejects trailing data
-// after the value, like JSON's.
-func JSONv2[T any]() Codec[T] { return jsonV2Codec[T]() }
+// Decode decodes as json.Unmarshal does, which rejects anything after the
+// value; where encoding/json/v2 exists, faster (codec_jsonv2.go).
+func (jsonCodec[T]) Decode(data []byte, v *T) error { return jsonDecode(data, v) }
 
 // Gob returns a Codec that uses encoding/gob.
 //

@@ -1,5 +1,5 @@
 package sealed
 
-// JSONv2Active reports, to the external tests, whether JSONv2 uses
-// encoding/json/v2 in this build.
-const JSONv2Active = hasJSONv2
+// JSONFastDecode reports, to the external tests, whether the JSON codec
+// decodes through encoding/json/v2 in this build.
+const JSONFastDecode = jsonFastDecode

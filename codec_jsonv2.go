@@ -5,48 +5,34 @@ package sealed
 import (
 	jsonv1 "encoding/json"
 	jsonv2 "encoding/json/v2"
-	"sync"
 )
 
-// hasJSONv2 reports whether JSONv2 uses encoding/json/v2 in this build.
-const hasJSONv2 = true
+// jsonFastDecode reports whether JSON decodes through encoding/json/v2.
+const jsonFastDecode = true
 
-func jsonV2Codec[T any]() Codec[T] { return jsonv2Codec[T]{} }
+// jsonFast is what json.Unmarshal passes to jsonv2.Unmarshal (it is
+// jsonv2.Unmarshal with DefaultOptionsV1), without the legacy error
+// reporting. That option makes Unmarshal check the whole value in a
+// separate pass before decoding it, so that a syntax error is reported in
+// preference to a type error, and it turns some of v2's errors into
+// silent acceptance (a "string" tag option on a field that cannot take
+// it, an object name matching two fields case-insensitively, null into an
+// unsupported type). Without it, decoding either gives what json.Unmarshal
+// gives or fails where json.Unmarshal may not; it never succeeds with a
+// different value.
+var jsonFast = jsonv2.JoinOptions(jsonv1.DefaultOptionsV1(), jsonv1.ReportErrorsWithLegacySemantics(false))
 
-type jsonv2Codec[T any] struct{}
-
-// jsonv2Options make encoding/json/v2 write what encoding/json writes
-// where their defaults differ (see JSONv2), and leave the rest of v2's
-// semantics as they are.
-var jsonv2Options = jsonv2.JoinOptions(
-	jsonv2.FormatNilSliceAsNull(true),
-	jsonv2.FormatNilMapAsNull(true),
-	jsonv1.FormatByteArrayAsArray(true),
-	jsonv1.FormatBytesWithLegacySemantics(true),
-	jsonv1.FormatDurationAsNano(true),
-	jsonv1.OmitEmptyWithLegacySemantics(true),
-	jsonv1.CallMethodsWithLegacySemantics(true),
-)
-
-// sliceWriters hold the io.Writer MarshalWrite appends through, so that
-// Append allocates nothing when dst has room.
-var sliceWriters = sync.Pool{New: func() any { return new(sliceWriter) }}
-
-// Append writes the value straight into dst: no intermediate slice.
-func (jsonv2Codec[T]) Append(dst []byte, v *T) ([]byte, error) {
-	w := sliceWriters.Get().(*sliceWriter)
-	w.b = dst
-	err := jsonv2.MarshalWrite(w, v, jsonv2Options)
-	out := w.b
-	w.b = nil
-	sliceWriters.Put(w)
-	if err != nil {
-		return dst, err
+// jsonDecode decodes data into *v (a zero T) exactly as json.Unmarshal
+// does: in one pass with jsonFast, and, when that fails, again with
+// json.Unmarshal itself, from a zero T, for its result and its error. An
+// UnmarshalJSON method of T runs twice for a value that takes that path:
+// only authentic values that do not decode (sealed by an application with
+// another T) do.
+func jsonDecode[T any](data []byte, v *T) error {
+	if jsonv2.Unmarshal(data, v, jsonFast) == nil {
+		return nil
 	}
-	return out, nil
-}
-
-// Decode uses jsonv2.Unmarshal, which rejects anything after the value.
-func (jsonv2Codec[T]) Decode(data []byte, v *T) error {
-	return jsonv2.Unmarshal(data, v, jsonv2Options)
+	var zero T
+	*v = zero
+	return jsonv1.Unmarshal(data, v)
 }

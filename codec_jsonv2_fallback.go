@@ -2,8 +2,10 @@
 
 package sealed
 
-// hasJSONv2 reports whether JSONv2 uses encoding/json/v2 in this build.
-const hasJSONv2 = false
+import "encoding/json"
 
-// jsonV2Codec is JSON's codec where encoding/json/v2 is missing.
-func jsonV2Codec[T any]() Codec[T] { return jsonCodec[T]{} }
+// jsonFastDecode reports whether JSON decodes through encoding/json/v2.
+const jsonFastDecode = false
+
+// jsonDecode is json.Unmarshal where encoding/json/v2 is missing.
+func jsonDecode[T any](data []byte, v *T) error { return json.Unmarshal(data, v) }

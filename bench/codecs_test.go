@@ -144,7 +144,7 @@ func floor[T any](tb testing.TB) contender[T] {
 func contenders[T any](tb testing.TB, large bool) []contender[T] {
 	s := newSealer(tb)
 	var cs []contender[T]
-	cs = append(cs, typed("sealed-json", s, sealed.JSON[T]()), typed("sealed-jsonv2", s, sealed.JSONv2[T]()))
+	cs = append(cs, typed("sealed-json", s, sealed.JSON[T]()))
 	if large {
 		z := newSealer(tb)
 		z.CompressAbove = 512

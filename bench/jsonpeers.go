@@ -1,10 +1,11 @@
 package bench
 
-// The Go JSON libraries people compare sealed's JSON codecs with, as
+// The Go JSON libraries people compare sealed's JSON codec with, as
 // sealed.Codec implementations, so that they seal exactly like sealed.JSON:
 // github.com/goccy/go-json and github.com/segmentio/encoding/json here,
-// github.com/bytedance/sonic in sonic.go (it does not build everywhere).
-// They live in this module so that sealed's own go.mod never requires them.
+// github.com/bytedance/sonic in sonic.go and encoding/json/v2 in jsonv2.go
+// (neither builds everywhere). They live in this module so that sealed's
+// own go.mod never requires them.
 
 import (
 	"errors"
@@ -21,12 +22,14 @@ type Peer[T any] struct {
 }
 
 // JSONPeers returns the codecs of the JSON libraries this build has:
-// goccy/go-json, segmentio/encoding/json and, where it builds, sonic.
+// encoding/json/v2 (Go 1.27), goccy/go-json, segmentio/encoding/json and,
+// where its JIT runs, sonic.
 func JSONPeers[T any]() []Peer[T] {
-	peers := []Peer[T]{
-		{"goccy", GoccyCodec[T]()},
-		{"segmentio", SegmentioCodec[T]()},
+	var peers []Peer[T]
+	if c := JSONv2Codec[T](); c != nil {
+		peers = append(peers, Peer[T]{"v2", c})
 	}
+	peers = append(peers, Peer[T]{"goccy", GoccyCodec[T]()}, Peer[T]{"segmentio", SegmentioCodec[T]()})
 	if c := SonicCodec[T](); c != nil {
 		peers = append(peers, Peer[T]{"sonic", c})
 	}

@@ -174,7 +174,7 @@ var colors = map[string]string{
 	"sealed-json": "#1f77b4", "sealed-json-deflate": "#17becf", "sealed-gob": "#9467bd",
 	"sealed-binary": "#2ca02c", "sealed-cbor": "#8c564b", "sealed-msgpack": "#bcbd22",
 	"gorilla-gob": "#d62728", "gorilla-json": "#ff7f0e", "jose-jwe": "#e377c2", "floor": "#7f7f7f",
-	"sealed-jsonv2": "#6baed6", "json-goccy": "#393b79", "json-segmentio": "#637939", "json-sonic": "#843c39",
+	"json-v2": "#6baed6", "json-goccy": "#393b79", "json-segmentio": "#637939", "json-sonic": "#843c39",
 }
 
 // marker draws this package's codecs as circles, other JSON libraries
