@@ -41,7 +41,10 @@ const MaxLen = 1 << 20
 //
 // Every key must be symmetric ("kty": "oct") with a "k" of exactly 32 bytes
 // in base64url and a "kid" that is a valid key ID (see [sealed.NewKey]); IDs
-// must be distinct. "alg" names the key's suite: "XC20P" for
+// must be distinct. Member names are case-sensitive, as RFC 7517 says
+// ("KID" is not "kid" but an unknown member, which is ignored); a member
+// given twice in one object counts with its last value; null is the same as
+// an absent member. "alg" names the key's suite: "XC20P" for
 // [sealed.XChaCha20Poly1305], "A256GCM" for [sealed.AES256GCM]; an absent
 // "alg", or "dir" (JWE's direct key agreement, which says nothing of the
 // cipher), means XChaCha20Poly1305, as in files written before suites
@@ -65,17 +68,21 @@ func Parse(data []byte) (*sealed.KeyRing, error) {
 		}
 		return nil, errors.New("jwks: not valid JSON")
 	}
-	var set struct {
-		Keys []json.RawMessage `json:"keys"`
-	}
+	var set map[string]json.RawMessage
+	var list []json.RawMessage
 	if err := json.Unmarshal(data, &set); err != nil {
 		return nil, errors.New(`jwks: want an object with a "keys" array`)
 	}
-	if len(set.Keys) == 0 {
+	if raw, ok := set["keys"]; ok {
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, errors.New(`jwks: want an object with a "keys" array`)
+		}
+	}
+	if len(list) == 0 {
 		return nil, errors.New(`jwks: no keys (the "keys" array is missing or empty)`)
 	}
-	keys := make([]sealed.Key, 0, len(set.Keys))
-	for i, raw := range set.Keys {
+	keys := make([]sealed.Key, 0, len(list))
+	for i, raw := range list {
 		k, err := parseKey(raw)
 		if err != nil {
 			return nil, fmt.Errorf("jwks: key %d: %w", i+1, err)
@@ -96,13 +103,37 @@ func Parse(data []byte) (*sealed.KeyRing, error) {
 	return ring, nil
 }
 
-// jwk is one key of a set, as Parse reads it and Marshal writes it.
+// jwk is one key of a set, as Marshal writes it.
 type jwk struct {
 	Kty *string `json:"kty"`
 	Kid *string `json:"kid"`
 	Alg *string `json:"alg,omitempty"`
 	Use *string `json:"use,omitempty"`
 	K   *string `json:"k"`
+}
+
+// unmarshal reads the members of one key by their exact names. JWK member
+// names are case-sensitive (RFC 7517, section 4), which encoding/json's
+// struct decoding is not: it would read "KID" as "kid". A member given twice
+// counts once, with its last value (which RFC 7517 allows, and what
+// JSON.parse and Python's json do too); null is the same as absent.
+func (j *jwk) unmarshal(raw json.RawMessage) error {
+	shape := errors.New(`not a JWK object with string "kty", "kid", "alg", "use" and "k" members`)
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return shape
+	}
+	for name, field := range map[string]**string{"kty": &j.Kty, "kid": &j.Kid, "alg": &j.Alg, "use": &j.Use, "k": &j.K} {
+		v, ok := m[name]
+		if !ok || string(v) == "null" {
+			continue
+		}
+		*field = new(string)
+		if err := json.Unmarshal(v, *field); err != nil {
+			return shape
+		}
+	}
+	return nil
 }
 
 // The "alg" values of the suites. There is no registered JOSE name for
@@ -132,8 +163,8 @@ func suiteOf(alg *string) (sealed.Suite, error) {
 // log. Parse names the key by its position.
 func parseKey(raw json.RawMessage) (sealed.Key, error) {
 	var j jwk
-	if err := json.Unmarshal(raw, &j); err != nil {
-		return sealed.Key{}, errors.New(`not a JWK object with string "kty", "kid", "alg", "use" and "k" members`)
+	if err := j.unmarshal(raw); err != nil {
+		return sealed.Key{}, err
 	}
 	switch {
 	case j.Kty == nil:

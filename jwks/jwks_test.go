@@ -127,6 +127,20 @@ func TestJWKSSuites(t *testing.T) {
 	}
 }
 
+// A member given twice counts with its last value, as JSON.parse and
+// Python's json read it, so every implementation reads the same key.
+func TestJWKSDuplicateMemberLastWins(t *testing.T) {
+	doc := `{"keys":[{"kty":"oct","kid":"first","k":"` + secretB64(1) + `","kid":"second","k":"` + secretB64(2) + `"}]}`
+	ring, err := jwks.Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := jwks.Parse([]byte(`{"keys":[` + octJWK("second", 2) + `]}`))
+	if sealed.FormatKeyRing(ring) != sealed.FormatKeyRing(want) {
+		t.Errorf("duplicate members: got %s, want the last kid and k", ring)
+	}
+}
+
 func TestJWKSAcceptsPaddingFreeAndExtraMembers(t *testing.T) {
 	// "alg": "dir" and unknown members are ignored; "use": "enc" is fine.
 	doc := `{"keys":[{"kty":"oct","kid":"a","alg":"dir","use":"enc","x-note":1,"k":"` + secretB64(7) + `"}],"other":true}`
@@ -157,6 +171,11 @@ func TestJWKSRejects(t *testing.T) {
 		{"bad base64", `{"keys":[{"kty":"oct","kid":"a","k":"` + secret[:10] + `*` + secret[11:] + `"}]}`, `"k": not valid base64url`},
 		{"k not a string", `{"keys":[{"kty":"oct","kid":"a","k":12345}]}`, "not a JWK object"},
 		{"duplicate", `{"keys":[` + octJWK("a", 1) + `,` + octJWK("a", 2) + `]}`, `key 2: same kid as key 1`},
+		{"member names are case-sensitive", `{"keys":[{"kty":"oct","KID":"a","k":"` + secret + `"}]}`, `missing "kid"`},
+		{"Kelvin sign is not k", `{"keys":[{"kty":"oct","kid":"a","\u212a":"` + secret + `"}]}`, `missing "k"`},
+		{"top-level name is case-sensitive", `{"Keys":[` + octJWK("a", 1) + `]}`, "no keys"},
+		{"null keys", `{"keys":null}`, "no keys"},
+		{"null kty", `{"keys":[{"kty":null,"kid":"a","k":"` + secret + `"}]}`, `missing "kty"`},
 		{"unknown alg", `{"keys":[{"kty":"oct","kid":"a","alg":"A128GCM","k":"` + secret + `"}]}`, `key 1: unsupported "alg"`},
 		{"alg not a string", `{"keys":[{"kty":"oct","kid":"a","alg":1,"k":"` + secret + `"}]}`, "not a JWK object"},
 	} {

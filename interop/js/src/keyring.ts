@@ -135,7 +135,7 @@ export class KeyRing {
     }
     const want = 'jwks: want an object with a "keys" array';
     if (doc !== null && (typeof doc !== "object" || Array.isArray(doc))) throw new KeyRingError(want);
-    const list = doc === null ? undefined : member(doc as Record<string, unknown>, "keys", want);
+    const list = doc === null ? undefined : member(doc as Record<string, unknown>, "keys");
     if (list !== undefined && list !== null && !Array.isArray(list)) throw new KeyRingError(want);
     if (list === undefined || list === null || list.length === 0) {
       throw new KeyRingError('jwks: no keys (the "keys" array is missing or empty)');
@@ -239,23 +239,11 @@ function makeKey(id: string, secret: Uint8Array, suite: Suite): RingKey {
   return Object.freeze(key);
 }
 
-// Folds a member name as Go's encoding/json matches names to fields: ASCII
-// case, the Kelvin sign (U+212A) as 'k' and the long s (U+017F) as 's'.
-function fold(name: string): string {
-  return name.toLowerCase().replace(/\u212a/g, "k").replace(/\u017f/g, "s");
-}
-
-// The member of o whose name folds to name (one of Go's field names),
-// undefined if none. Two spellings of one member are refused: Go keeps
-// the last in document order, which JSON.parse does not preserve.
-function member(o: Record<string, unknown>, name: string, err: string): unknown {
-  let found: string | undefined;
-  for (const k of Object.keys(o)) {
-    if (fold(k) !== name) continue;
-    if (found !== undefined) throw new KeyRingError(err.startsWith("jwks:") ? `jwks: the member "${name}" is spelled twice` : `"${name}" is spelled twice`);
-    found = k;
-  }
-  return found === undefined ? undefined : o[found];
+// The member of o called exactly name, undefined if none. Member names are
+// case-sensitive (RFC 7517) and JSON.parse keeps the last of a repeated
+// name, as jwks.Parse does.
+function member(o: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(o, name) ? o[name] : undefined;
 }
 
 const JWK_SHAPE = 'not a JWK object with string "kty", "kid", "alg", "use" and "k" members';
@@ -268,7 +256,7 @@ function jwk(raw: unknown): RingKey {
   if (raw !== null && (typeof raw !== "object" || Array.isArray(raw))) throw new Error(JWK_SHAPE);
   const o = (raw ?? {}) as Record<string, unknown>;
   const str = (name: string): string | undefined => {
-    const v = member(o, name, JWK_SHAPE);
+    const v = member(o, name);
     if (v === undefined || v === null) return undefined;
     if (typeof v !== "string") throw new Error(JWK_SHAPE);
     return v;

@@ -113,9 +113,14 @@ def test_from_jwks() -> None:
         ("none", "xchacha20poly1305"),
     ]
     assert ring.primary.secret == other
-    # Member names match case-insensitively, the last one wins, and null is absent (Go's encoding/json).
-    ring = KeyRing.from_jwks('{"KEYS": [{"KTY": "oct", "Kid": "x", "k": "nope", "K": "%s", "alg": null}]}' % SECRET_TEXT)
+    # Member names are case-sensitive (RFC 7517): "KID" is an unknown member, ignored. A repeated
+    # name counts with its last value, and null is absent, as in Go's jwks.Parse.
+    ring = KeyRing.from_jwks('{"keys": [{"kty": "oct", "kid": "x", "KID": "y", "k": "nope", "k": "%s", "alg": null}]}' % SECRET_TEXT)
     assert ring.primary.id == "x" and ring.primary.secret == SECRET
+    with pytest.raises(KeyRingError, match="no keys"):
+        KeyRing.from_jwks('{"KEYS": [{"kty": "oct", "kid": "x", "k": "%s"}]}' % SECRET_TEXT)
+    with pytest.raises(KeyRingError, match='missing "kty"'):
+        KeyRing.from_jwks('{"keys": [{"KTY": "oct", "kid": "x", "k": "%s"}]}' % SECRET_TEXT)
     assert KeyRing.from_jwks(jwks({"kty": "oct", "kid": "b", "k": SECRET_TEXT}).encode()).primary.id == "b"
 
 

@@ -160,7 +160,7 @@ class KeyRing(Sequence[Key]):
         if doc is None:
             raw_keys: Any = None
         elif isinstance(doc, _Pairs):
-            raw_keys = doc.get_fold("keys")
+            raw_keys = doc.get("keys")
         else:
             raise KeyRingError('jwks: want an object with a "keys" array')
         if raw_keys is not None and not isinstance(raw_keys, list):
@@ -219,18 +219,19 @@ def _secret(text: str, what: str) -> bytes:
 
 
 class _Pairs:
-    """A JSON object as its members in order, looked up as Go's encoding/json
-    does: names match case-insensitively, and the last match wins."""
+    """A JSON object as its members in order, looked up as jwks.Parse does:
+    names are case-sensitive (RFC 7517), the last of a repeated name wins,
+    and null is the same as absent."""
 
     __slots__ = ("pairs",)
 
     def __init__(self, pairs: Any) -> None:
         self.pairs = list(pairs)
 
-    def get_fold(self, name: str) -> Any:
+    def get(self, name: str) -> Any:
         found = None
         for k, v in self.pairs:
-            if k.casefold() == name:
+            if k == name:
                 found = v
         return found
 
@@ -253,7 +254,7 @@ def _jwk(raw: Any) -> Key:
         raise KeyRingError(shape)
     f = {}
     for name in _JWK_FIELDS:
-        v = raw.get_fold(name)
+        v = raw.get(name)
         if v is not None and not isinstance(v, str):
             raise KeyRingError(shape)
         f[name] = v
