@@ -448,17 +448,25 @@ const identityLen = format.SessionIDLen + 8 + 1
 // WriteHeader (not at 1xx such as 103 Early Hints), Write, ReadFrom, Flush or
 // Hijack, and unwraps for http.ResponseController.
 func (m *Manager[T]) Handler(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		if _, ok := ctx.Value(m.key).(*state[T]); ok { // already wrapped
-			next.ServeHTTP(w, r)
-			return
-		}
-		s := &state[T]{Context: ctx, m: m, hdr: r.Header}
-		s.w = writer[T]{rw: w, s: s}
-		next.ServeHTTP(&s.w, r.WithContext(s))
-		s.w.commit()
-	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { m.serve(next, w, r) })
+}
+
+// serve serves r with next, within the session. It is a method rather than
+// Handler's closure so that it is compiled on its own, where WithContext is
+// inlined and the request copy it makes does not escape: the copy then
+// lives in the state, one allocation for both (a closure inlined into its
+// caller may not inline WithContext, and allocates it separately).
+func (m *Manager[T]) serve(next http.Handler, w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if _, ok := ctx.Value(m.key).(*state[T]); ok { // already wrapped
+		next.ServeHTTP(w, r)
+		return
+	}
+	s := &state[T]{Context: ctx, m: m, hdr: r.Header}
+	s.w = writer[T]{rw: w, s: s}
+	s.req = *r.WithContext(s)
+	next.ServeHTTP(&s.w, &s.req)
+	s.w.commit()
 }
 
 // Load returns a context derived from r's that carries r's session, for
@@ -738,8 +746,9 @@ func (m *Manager[T]) report(ctx context.Context, err error, fault bool) {
 
 // state is one request's session. It is also the context handed to the
 // handler (it embeds the request's context and answers Value for the
-// Manager's key), and it embeds the response writer wrapper, so the
-// middleware allocates it, and the request copy, and nothing else.
+// Manager's key), and it holds the response writer wrapper and, under
+// Handler, the request handed to the handler, so the middleware allocates
+// it and nothing else.
 type state[T any] struct {
 	context.Context
 	m   *Manager[T]
@@ -767,7 +776,8 @@ type state[T any] struct {
 	flashes   []string
 	vary      [1]string // the response's Vary, when the Manager sets it
 
-	w writer[T]
+	w   writer[T]
+	req http.Request // under Handler: the request with this state as its context
 }
 
 // Value returns the state for the Manager's key and defers to the request's
