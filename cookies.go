@@ -240,7 +240,7 @@ func (m *Manager[T]) encodePayload(dst []byte, s *state[T], now int64) ([]byte, 
 func (m *Manager[T]) seal(dst, b []byte, exp int64) (out []byte, n, size int, err error) {
 	if m.sealer.CompressAbove <= 0 || len(b) < m.sealer.CompressAbove {
 		total := m.sealer.encodedLen(len(b))
-		if n, size = format.Layout(total, m.chunkSize); n > m.budget {
+		if n, _ = format.Layout(total, m.chunkSize); n > m.budget {
 			return dst, 0, 0, m.overBudget(len(b), total)
 		}
 	}
