@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +13,11 @@ import (
 // shared, noisy machine: each iteration runs a batch of round trips of
 // every contender in turn, so a burst of load from other processes falls on
 // all of them alike instead of on whichever BenchmarkCodecs happened to be
-// measuring. It reports each contender's mean round trip (ns/rt-IMPL) and
-// the target ratios (x-...) as metrics; its own ns/op is the sum and
-// means nothing by itself.
+// measuring. It reports each contender's mean round trip (ns/rt-IMPL), the
+// process CPU time it used (cpu-ns/rt-IMPL, which other processes taking
+// the CPU do not inflate) and the target ratios (x-..., from the wall
+// clock as before; x-PEER-cpu-vs-... from CPU time) as metrics; its own
+// ns/op is the sum and means nothing by itself.
 //
 //	go test -run '^$' -bench Paired -count 6 | tee /tmp/paired.txt
 //	benchstat /tmp/paired.txt
@@ -22,47 +25,52 @@ func BenchmarkPaired(b *testing.B) {
 	small, large := NewSmall(), NewLarge()
 	b.Run("size=small", func(b *testing.B) {
 		cs := append(contenders[Small](b, false), envelope[Small](b, &small), aeadOnly[Small](b, &small))
-		t := paired(b, &small, cs)
+		t, cpu := paired(b, &small, cs)
 		b.ReportMetric(t["gorilla-gob"]/t["sealed-json"], "x-json-faster-than-gorilla-gob")
 		b.ReportMetric(t["gorilla-json"]/t["sealed-json"], "x-json-faster-than-gorilla-json")
 		b.ReportMetric(t["sealed-json"]/t["floor"], "x-json-time-vs-floor")
 		b.ReportMetric(t["gorilla-gob"]/t["sealed-binary"], "x-binary-faster-than-gorilla-gob")
 		b.ReportMetric(t["gorilla-gob"]/t["envelope"], "x-envelope-faster-than-gorilla-gob")
-		jsonRatios(b, t)
+		jsonRatios(b, cpu)
 	})
 	b.Run("size=large", func(b *testing.B) {
-		t := paired(b, &large, contenders[Large](b, true))
+		t, cpu := paired(b, &large, contenders[Large](b, true))
 		b.ReportMetric(t["gorilla-json"]/t["sealed-json"], "x-json-faster-than-gorilla-json")
 		b.ReportMetric(t["sealed-json"]/t["floor"], "x-json-time-vs-floor")
-		jsonRatios(b, t)
+		jsonRatios(b, cpu)
 	})
 }
 
-// jsonRatios reports the other JSON libraries' round trips (all sealed the
-// same way) against sealed-json's, and, where the toolchain has
-// encoding/json/v2 (Go 1.27), against json-v2's: above 1 is slower.
-func jsonRatios(b *testing.B, t map[string]float64) {
-	v2, hasV2 := t["json-v2"]
-	for name, ns := range t {
+// jsonRatios reports the CPU time of the other JSON libraries' round trips
+// (all sealed the same way) over sealed-json's, and, where the toolchain
+// has encoding/json/v2 (Go 1.27), over json-v2's: above 1 is slower.
+func jsonRatios(b *testing.B, cpu map[string]float64) {
+	if cpu == nil {
+		return
+	}
+	v2, hasV2 := cpu["json-v2"]
+	for name, ns := range cpu {
 		peer, ok := strings.CutPrefix(name, "json-")
 		if !ok {
 			continue
 		}
-		b.ReportMetric(ns/t["sealed-json"], "x-"+peer+"-time-vs-sealed-json")
+		b.ReportMetric(ns/cpu["sealed-json"], "x-"+peer+"-cpu-vs-sealed-json")
 		if hasV2 && peer != "v2" {
-			b.ReportMetric(ns/v2, "x-"+peer+"-time-vs-v2")
+			b.ReportMetric(ns/v2, "x-"+peer+"-cpu-vs-v2")
 		}
 	}
 }
 
 // paired returns the mean round-trip time in nanoseconds of each contender,
-// also reported as a metric.
-func paired[T any](b *testing.B, in *T, cs []contender[T]) map[string]float64 {
+// by the wall clock and in process CPU time (nil where it cannot be read),
+// also reported as metrics.
+func paired[T any](b *testing.B, in *T, cs []contender[T]) (wall, cpu map[string]float64) {
 	const batch = 8
 	total := make([]time.Duration, len(cs))
+	used := make([]time.Duration, len(cs))
 	for b.Loop() {
 		for i, c := range cs {
-			start := time.Now()
+			start, cpu0 := time.Now(), cpuTime()
 			for range batch {
 				v, err := c.encode(in)
 				var out T
@@ -74,14 +82,36 @@ func paired[T any](b *testing.B, in *T, cs []contender[T]) map[string]float64 {
 				}
 			}
 			total[i] += time.Since(start)
+			used[i] += cpuTime() - cpu0
 		}
 	}
-	mean := map[string]float64{}
-	for i, c := range cs {
-		mean[c.name] = float64(total[i].Nanoseconds()) / float64(b.N*batch)
-		b.ReportMetric(mean[c.name], "ns/rt-"+c.name)
+	n := float64(b.N * batch)
+	wall = map[string]float64{}
+	if cpuTime() >= 0 {
+		cpu = map[string]float64{}
 	}
-	return mean
+	overhead := cpuReadCost() // in each batch's CPU time: reading it (~1.5 µs)
+	for i, c := range cs {
+		wall[c.name] = float64(total[i].Nanoseconds()) / n
+		b.ReportMetric(wall[c.name], "ns/rt-"+c.name)
+		if cpu != nil {
+			cpu[c.name] = float64((used[i] - time.Duration(b.N)*overhead).Nanoseconds()) / n
+			b.ReportMetric(cpu[c.name], "cpu-ns/rt-"+c.name)
+		}
+	}
+	return wall, cpu
+}
+
+// cpuReadCost is the CPU time that an empty interval measures: the median of
+// 101 back-to-back readings.
+func cpuReadCost() time.Duration {
+	d := make([]time.Duration, 101)
+	for i := range d {
+		c0 := cpuTime()
+		d[i] = cpuTime() - c0
+	}
+	slices.Sort(d)
+	return d[len(d)/2]
 }
 
 // envelope is what a codec that cost nothing would leave: Sealer.Seal and

@@ -9,6 +9,13 @@
 #
 #	bench/http/run.sh                         # 8 rounds of 5 s per mode
 #	ROUNDS=12 DURATION=10s CONNS=32 bench/http/run.sh
+#	BASE=/tmp/server-before bench/http/run.sh # also "sealed-base": the sealed
+#	                                          # mode of another build, in the same rounds
+#
+# Build the BASE server from another checkout (git worktree add /tmp/before
+# COMMIT; cd /tmp/before/bench && go build -o /tmp/server-before ./http/server)
+# to measure a change to the library within one run; GOTOOLCHAIN selects
+# the Go version of both builds the script makes.
 #
 # Ratios are computed round by round (modes measured seconds apart) and
 # their median reported, which is steadier on a shared machine than the
@@ -29,6 +36,8 @@ server_cpu=${SERVER_CPU:-0}
 client_cpu=${CLIENT_CPU:-1}
 base_port=${PORT:-18080}
 read -r -a modes <<<"${MODES:-none sealed sealed-revoke sealed-binary gorilla}"
+base=${BASE:-}
+[ -z "$base" ] || modes+=(sealed-base)
 
 for tool in wrk curl taskset; do
 	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (apt-get install -y wrk curl util-linux)" >&2; exit 1; }
@@ -49,7 +58,9 @@ i=1
 for mode in "${modes[@]}"; do
 	port[$mode]=$((base_port + i))
 	i=$((i + 1))
-	GOMAXPROCS=1 taskset -c "$server_cpu" "$tmp/server" -mode "$mode" -addr "127.0.0.1:${port[$mode]}" 2>"$tmp/$mode.log" &
+	bin=$tmp/server serve=$mode
+	[ "$mode" != sealed-base ] || bin=$base serve=sealed
+	GOMAXPROCS=1 taskset -c "$server_cpu" "$bin" -mode "$serve" -addr "127.0.0.1:${port[$mode]}" 2>"$tmp/$mode.log" &
 	pids+=($!)
 	pid[$mode]=$!
 done
@@ -106,6 +117,20 @@ for r in $(seq "$rounds"); do
 done
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# ci: "[lo, hi]", a distribution-free interval for the median: the order
+# statistics k and n+1-k, whose coverage is 1 - 2 P(Binomial(n, 1/2) < k),
+# k the largest that keeps it at least 95% ([min, max] for 6 to 8 rounds;
+# fewer than 6 rounds cannot reach 95%).
+ci() {
+	tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {
+		n = NR; k = 1; c = 1; cdf = 0
+		for (i = 0; i < n; i++) {                # cdf = P(X <= i)
+			c = (i == 0) ? 1 : c * (n - i + 1) / i
+			cdf += c / 2^n
+			if (cdf <= 0.025) k = i + 1; else break
+		}
+		printf "[%.2f, %.2f]", a[k], a[n + 1 - k]}'
+}
 declare -A med medcpu
 echo
 echo "| mode | req/s (median of $rounds) | server CPU µs/request (median) |"
@@ -116,20 +141,26 @@ for mode in "${modes[@]}"; do
 	printf '| %s | %.0f | %.2f |\n' "$mode" "${med[$mode]}" "${medcpu[$mode]}"
 done
 
-# ratio LIST-A LIST-B: the median over rounds of A over B in the same round.
-ratio() {
+# ratios LIST-A LIST-B: A over B in each round.
+ratios() {
 	paste <(echo "$1" | tr ' ' '\n' | grep .) <(echo "$2" | tr ' ' '\n' | grep .) |
-		awk '{printf "%f ", $1 / $2}' | median
+		awk '{printf "%f ", $1 / $2}'
 }
 report() { # mode vs target
 	[ -n "${results[$1]:-}" ] && [ -n "${results[$2]:-}" ] || return 0
-	printf '%-14s / %-8s %5.2fx by req/s, %5.2fx by CPU per request%s\n' "$1" "$2" \
-		"$(ratio "${results[$1]}" "${results[$2]}")" "$(ratio "${cpu[$2]}" "${cpu[$1]}")" "$3"
+	local r c
+	r=$(ratios "${results[$1]}" "${results[$2]}")
+	c=$(ratios "${cpu[$2]}" "${cpu[$1]}")
+	printf '%-14s / %-11s %5.2fx %s by req/s, %5.2fx %s by CPU per request%s\n' "$1" "$2" \
+		"$(echo "$r" | median)" "$(echo "$r" | ci)" "$(echo "$c" | median)" "$(echo "$c" | ci)" "$3"
 }
 echo
-report sealed gorilla " (target >= 2.5x)"
+report sealed gorilla " (target >= 3x)"
 report sealed none " (target >= 0.85x)"
+report sealed sealed-base " (this build over BASE)"
+report sealed-base gorilla ""
+report sealed-base none ""
 report sealed-revoke sealed " (revocation on / off; target >= 0.95x)"
 report sealed-binary gorilla ""
 report sealed-binary none ""
-echo "(medians over $rounds rounds of the per-round ratios)"
+echo "(medians over $rounds rounds of the per-round ratios, [95% interval of the median])"

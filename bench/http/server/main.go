@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"syscall"
@@ -47,6 +48,7 @@ func main() {
 	mode := flag.String("mode", "", "session layer: none, sealed, sealed-revoke (with a revocation store), sealed-binary or gorilla")
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address (loopback only)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file until SIGINT or SIGTERM")
+	memprofile := flag.String("memprofile", "", "write an allocation profile (every allocation sampled) to this file at SIGINT or SIGTERM")
 	flag.Usage = func() { fmt.Fprint(os.Stderr, usage); flag.PrintDefaults() }
 	flag.Parse()
 	h, err := handler(*mode)
@@ -62,20 +64,37 @@ func main() {
 	if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
 		log.Fatalf("server: %v is not a loopback address", ip)
 	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			log.Fatal(err)
+	if *memprofile != "" {
+		runtime.MemProfileRate = 1
+	}
+	if *cpuprofile != "" || *memprofile != "" {
+		var cpu *os.File
+		if *cpuprofile != "" {
+			if cpu, err = os.Create(*cpuprofile); err != nil {
+				log.Fatal(err)
+			}
+			if err := pprof.StartCPUProfile(cpu); err != nil {
+				log.Fatal(err)
+			}
 		}
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 		go func() {
 			<-sig
-			pprof.StopCPUProfile()
-			f.Close()
+			if cpu != nil {
+				pprof.StopCPUProfile()
+				cpu.Close()
+			}
+			if *memprofile != "" {
+				f, err := os.Create(*memprofile)
+				if err != nil {
+					log.Fatal(err)
+				}
+				if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+					log.Fatal(err)
+				}
+				f.Close()
+			}
 			os.Exit(0)
 		}()
 	}
