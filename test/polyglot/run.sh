@@ -64,6 +64,7 @@ NODE=$(command -v node || true)
 TMP=$(mktemp -d "/tmp/sealed-$NAME.XXXXXX")
 chmod 755 "$TMP"
 PIDS=()
+PORTS=()
 cleanup() {
 	local code=$? pid left=()
 	# nginx first (the master stops its worker), then the services.
@@ -73,8 +74,15 @@ cleanup() {
 		kill -0 "$pid" 2>/dev/null && { log "pid $pid ignored SIGTERM: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; }
 		wait "$pid" 2>/dev/null || true
 	done
-	# Nothing may outlive the test: no process runs from $TMP or with its files.
+	# Nothing may outlive the test: no process whose command line names
+	# $TMP, none of its ports open.
 	for pid in $(pgrep -f "$TMP" 2>/dev/null || true); do [ "$pid" != $$ ] && left+=("$pid"); done
+	for port in "${PORTS[@]}"; do
+		if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
+			log "port $port still open after cleanup"
+			[ "$code" = 0 ] && code=1
+		fi
+	done
 	if [ ${#left[@]} -gt 0 ]; then
 		log "processes left behind: $(ps -o pid=,args= -p "${left[*]}" | tr '\n' ';')"
 		kill -KILL "${left[@]}" 2>/dev/null || true
@@ -123,11 +131,13 @@ KEYS=$TMP/keys.json
 "$TMP/sealed" keygen --id k1 --out "$KEYS" >/dev/null
 
 GO_PORT=$(free_port)
+PORTS+=("$GO_PORT")
 "$TMP/goapp" -addr "127.0.0.1:$GO_PORT" -jwks "$KEYS" -reload 200ms >"$TMP/goapp.log" 2>&1 &
 PIDS+=($!)
 GO_PID=$!
 
 PY_PORT=$(free_port)
+PORTS+=("$PY_PORT")
 SEALED_JWKS=$KEYS SEALED_RELOAD=0.2 PYTHONPATH="$ROOT/interop/python/src" PYTHONDONTWRITEBYTECODE=1 \
 	"$PYTHON" -m uvicorn app:app --app-dir "$ROOT/test/polyglot/pyapp" --host 127.0.0.1 --port "$PY_PORT" \
 	--log-level warning --no-access-log >"$TMP/pyapp.log" 2>&1 &
@@ -140,6 +150,7 @@ mkdir -p "$TMP/node/node_modules/@sealedcookie"
 ln -s "$ROOT/interop/js" "$TMP/node/node_modules/@sealedcookie/sealed"
 cp "$ROOT/test/polyglot/nodeapp/server.mjs" "$TMP/node/server.mjs"
 NODE_PORT=$(free_port)
+PORTS+=("$NODE_PORT")
 SEALED_JWKS=$KEYS SEALED_RELOAD_MS=200 PORT=$NODE_PORT "$NODE" "$TMP/node/server.mjs" >"$TMP/nodeapp.log" 2>&1 &
 PIDS+=($!)
 NODE_PID=$!
@@ -153,6 +164,7 @@ wait_port "$NODE_PORT" nodeapp "$NODE_PID"
 # its Set-Cookie lines; nginx's defaults (8 KB per request header line, 4 KB
 # for an upstream's response headers) hold one chunk, or two.
 LB=$(free_port)
+PORTS+=("$LB")
 mkdir -p "$TMP/nginx"
 cat >"$TMP/nginx.conf" <<CONF
 worker_processes 1;
@@ -189,6 +201,9 @@ wait_port "$LB" nginx "${PIDS[0]}"
 log "go on $GO_PORT, FastAPI (uvicorn, $("$PYTHON" --version 2>&1)) on $PY_PORT, node $("$NODE" --version) on $NODE_PORT, nginx on $LB; built in ${build_time}s"
 
 echo "== sealed polyglot test: Go, FastAPI and Node behind nginx, one JWKS key file =="
-timeout 90 "$TMP/client" -url "http://127.0.0.1:$LB" -keys "$KEYS" -cli "$TMP/sealed"
+# In the background, so that a signal to this script runs cleanup at once.
+timeout 90 "$TMP/client" -url "http://127.0.0.1:$LB" -keys "$KEYS" -cli "$TMP/sealed" &
+PIDS+=($!)
+wait $!
 ms=$((($(date +%s%N) - t1) / 1000000))
 printf 'time: %d.%03ds from starting the services to the last check; the build took %ds\n' $((ms / 1000)) $((ms % 1000)) "$build_time"

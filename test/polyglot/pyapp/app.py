@@ -60,10 +60,10 @@ class JwksFile:
         except (OSError, KeyRingError) as e:
             if str(e) != self._failed:
                 self._failed = str(e)
-                log.warning("%s: %s (keeping the last good ring)", self.path, e)
+                log.warning("pyapp: %s: %s (keeping the last good ring)", self.path, e)
             return
         self._ring, self._text, self._failed = ring, text, None
-        log.warning("keys reloaded: %s", [k.id for k in ring])
+        log.warning("pyapp: keys reloaded: %s", ", ".join(k.id for k in ring))
 
 
 keys = JwksFile(os.environ["SEALED_JWKS"], float(os.environ.get("SEALED_RELOAD", "0.2")))
@@ -72,7 +72,7 @@ keys = JwksFile(os.environ["SEALED_JWKS"], float(os.environ.get("SEALED_RELOAD",
 def remember_error(error: BaseException, scope: Dict[str, Any]) -> None:
     """Keeps the kind of the session cookie's error for the handler."""
     scope.setdefault("state", {})["sealed_error"] = getattr(error, "kind", type(error).__name__)
-    log.warning("session cookie: %s", error)
+    log.warning("pyapp: session cookie: %s", error)
 
 
 app = FastAPI()
