@@ -122,9 +122,7 @@ const server = createServer(async (req, res) => {
     console.error(`nodeapp: ${e.message}`);
   }
   if (kind) h.set("X-Sealed-Error", kind);
-  for (const [name, value] of h) if (name !== "set-cookie") res.setHeader(name, value);
-  const set = h.getSetCookie();
-  if (set.length > 0) res.setHeader("Set-Cookie", set);
+  res.setHeaders(h); // each Set-Cookie line stays one header line
   res.writeHead(status);
   res.end(JSON.stringify(out) + "\n");
 });
