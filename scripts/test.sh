@@ -9,6 +9,14 @@
 # It ends with a summary: the tests that skipped, grouped by reason, the
 # checks that did not run, and the count of passed and failed checks.
 #
+# Two Go versions are supported: the default toolchain runs everything
+# below; GO_SECOND (default go1.27.3, fetched through the module proxy by
+# GOTOOLCHAIN) runs vet and every module's tests again, without -race and
+# fuzzing, which the default toolchain covers. GO_SECOND=off skips it.
+# FIPS 140-only mode (GODEBUG=fips140=only) runs the tests written for it:
+# the AES256GCM suite through the core, the middleware, jwks, the CLI and
+# redisstore, and XChaCha keys refused at creation.
+#
 # Peer tests (Python, Node, Chromium, nginx, Redis) skip when their tools are
 # missing, unless the matching variable is 1, which turns a missing tool into
 # a failure (.ci/run sets them all):
@@ -17,6 +25,8 @@
 #   SEALED_FLEET=1    three demo servers behind nginx: a rolling rotation
 #                     (nginx), and revocation through one redis-server that
 #                     is killed for 10 s (nginx, redis-server)
+#   SEALED_PYTHON=1   the Python package (python3 with cryptography, pytest,
+#                     Starlette, FastAPI, uvicorn)
 #   SEALED_REDIS=1    redisstore against real redis-server processes
 #                     (SEALED_REDIS_LARGE=1 also loads a million revocations)
 # FUZZTIME bounds each fuzz target: a number of inputs (default 200000x:
@@ -252,6 +262,30 @@ fi
 step "allocation tests without -race (the race detector defeats sync.Pool)"
 check gotest -count=1 -run 'Allocations' .
 
+# fips_tests runs, under GODEBUG=fips140=only, the tests that are about
+# that mode (they skip outside it) and those of the AES256GCM suite.
+fips_tests() {
+	GODEBUG=fips140=only gotest -count=1 -run 'FIPS|AES256GCM' . ./jwks &&
+		(cd cmd/sealed && GODEBUG=fips140=only gotest -count=1 -run 'FIPS|KeygenSuite' .) &&
+		(cd redisstore && GODEBUG=fips140=only gotest -count=1 -run 'TestRevocationKinds|TestDeviceList' .)
+}
+step "FIPS 140-only mode (GODEBUG=fips140=only): the AES256GCM suite, XChaCha refused"
+check fips_tests
+
+second=${GO_SECOND:-go1.27.3}
+second_start=$SECONDS
+if [ "$second" != off ]; then
+	# second_tests vets and tests one module with the second toolchain.
+	second_tests() { (cd "$1" && export GOTOOLCHAIN=$second && go vet ./... && gotest -count=1 ./...); }
+	for m in $modules; do
+		step "go vet + go test with $second in $m"
+		check second_tests "$m"
+	done
+	step "allocation tests with $second"
+	check bash -c "export GOTOOLCHAIN=$second; go test -count=1 -run 'Allocations' ."
+fi
+second_time=$((SECONDS - second_start))
+
 # The working tree, tagged in a temporary clone, fetched and built by
 # consumers with GOWORK=off and an empty module cache (about a minute).
 release_start=$SECONDS
@@ -315,6 +349,6 @@ fi
 if [ $fuzzbug -gt 0 ]; then
 	echo "fuzz: $fuzzbug run(s) ended by golang/go#75804 (no failing input), counted as passed"
 fi
-echo "time: $(duration $SECONDS) in all, $(duration $fuzz_time) fuzzing, $(duration $release_time) release rehearsal, $(duration $fleet_time) fleet tests"
+echo "time: $(duration $SECONDS) in all, $(duration $fuzz_time) fuzzing, $(duration $release_time) release rehearsal, $(duration $fleet_time) fleet tests, $(duration $second_time) with $second"
 echo "checks: $passed passed, $failed failed"
 exit $status
