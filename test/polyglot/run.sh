@@ -8,10 +8,10 @@
 # through Go, reads and changes the session in FastAPI, reads it in Node,
 # adds a flash in Node and sees both back in Go; meanwhile the keys rotate
 # ('sealed rotate add', 'promote', 'retire') and whichever service sees an
-# old-key cookie first re-seals it. Chunked sessions cross the runtimes; a
-# tampered cookie and a retired key's cookie are refused by all three with
-# the same error class. See client/main.go for every check, and
-# docs/INTEROP.md.
+# old-key cookie first re-seals it, up to a move to AES-256-GCM keys.
+# Chunked sessions cross the runtimes; a tampered cookie and a retired
+# key's cookie are refused by all three with the same error class. See
+# client/main.go for every check, and docs/INTEROP.md.
 #
 # Usage: test/polyglot/run.sh      (from anywhere)
 # Needs: go, nginx, node >= 20.19 with interop/node_modules
@@ -22,7 +22,7 @@
 # Env:   SEALED_SESSION_PYTHON  the interpreter (default: /usr/bin/python3,
 #                               then python3)
 #        POLYGLOT_KEEP=1        keep the temporary directory (logs, keys)
-# Bounded: about 10 s after the build; the client gives up after 90 s.
+# Bounded: about 3 s after the build; the client gives up after 90 s.
 # Everything it starts is stopped on exit, and checked to be gone.
 set -euo pipefail
 

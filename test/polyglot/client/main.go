@@ -17,12 +17,15 @@
 //     three;
 //  7. a session over 4 KB in chunks, written and read by each runtime, and
 //     a tampered chunk, invalid in all three;
-//  8. a tampered cookie, invalid in all three;
-//  9. logout in Node ends the session everywhere.
+//  8. a move to AES-256-GCM keys (format version 2), first seen by
+//     FastAPI, and a chunked version 2 session across the runtimes;
+//  9. a tampered cookie, invalid in all three;
+//  10. logout in Node ends the session everywhere.
 //
 // Every Set-Cookie a service sends is opened with the Go sealed package and
 // the key file: the key it was sealed with is asserted, and so is its
-// 4-byte key identifier in the header. It exits 1 at the first failed check.
+// 4-byte key identifier and format version in the header. It exits 1 at
+// the first failed check.
 package main
 
 import (
@@ -235,10 +238,28 @@ func (c *client) run() {
 	tampered := tamper(chunked, "session.1")
 	c.refusedEverywhere("a 3-chunk session with its second chunk tampered with", tampered, "invalid")
 
-	c.begin("8. a tampered cookie")
+	c.begin("8. a move to the FIPS suite: k5 (AES-256-GCM, format version 2), first seen by FastAPI")
+	c.addKey("k5", sealed.AES256GCM, "k4", "k3", "k5")
+	c.rotate([]string{"promote", c.keys, "k5"}, "k5", "k4", "k3")
+	r = c.do("GET", "python", "/session", nil)
+	c.check(reflect.DeepEqual(r.Session, want) && r.KeyID == "k4" && r.Stale && r.ID == id, "FastAPI read %+v", r.view)
+	c.sealedUnder(r, "k5", 1)
+	r = c.do("GET", "node", "/session", nil)
+	c.check(reflect.DeepEqual(r.Session, want) && r.KeyID == "k5" && !r.Stale, "Node read %+v", r.view)
+	c.noSetCookie(r)
+	r = c.do("POST", "node", "/session/notes", blob(5000))
+	c.sealedUnder(r, "k5", 2)
+	r = c.do("GET", "go", "/session", nil)
+	c.check(r.Session["notes"] == blob(5000) && r.KeyID == "k5" && !r.Stale, "Go read the chunked session: %d bytes of notes, key %s", len(fmt.Sprint(r.Session["notes"])), r.KeyID)
+	c.noSetCookie(r)
+	r = c.do("DELETE", "python", "/session/notes", nil)
+	c.sealedUnder(r, "k5", 1)
+	c.jarHolds("session")
+
+	c.begin("9. a tampered cookie")
 	c.refusedEverywhere("a cookie with one character changed", tamper(c.cookies(), "session"), "invalid")
 
-	c.begin("9. logout in Node ends the session everywhere")
+	c.begin("10. logout in Node ends the session everywhere")
 	r = c.do("POST", "node", "/logout", nil)
 	c.check(len(c.cookies()) == 0, "the jar after logout holds %v", names(c.cookies()))
 	for _, rt := range runtimes {
@@ -365,14 +386,7 @@ func (c *client) sealedUnder(r result, id string, n int) {
 	if len(live) != n || value == "" || strings.Contains(value, "=") {
 		c.fail("%s set %v, want the session in %d cookie(s)", r.Runtime, names(live), n)
 	}
-	data, err := os.ReadFile(c.keys)
-	if err != nil {
-		c.fail("%v", err)
-	}
-	ring, err := jwks.Parse(data)
-	if err != nil {
-		c.fail("%v", err)
-	}
+	ring := c.ring()
 	s := sealed.NewSealer(ring)
 	s.MaxLen = 16 * 4096
 	_, info, err := s.Open(name, value)
@@ -385,6 +399,15 @@ func (c *client) sealedUnder(r result, id string, n int) {
 	head, err := base64.RawURLEncoding.DecodeString(value[:8])
 	if sum := sha256.Sum256([]byte(id)); err != nil || !bytes.Equal(head[2:6], sum[:4]) {
 		c.fail("%s: the header's key identifier is %x, want %x (SHA-256(%q))", r.Runtime, head[2:6], sum[:4], id)
+	}
+	version := byte(1)
+	for _, k := range ring.Keys() {
+		if k.ID() == id && k.Suite() == sealed.AES256GCM {
+			version = 2
+		}
+	}
+	if head[0] != version {
+		c.fail("%s sealed a format version %d value with %s, want version %d", r.Runtime, head[0], id, version)
 	}
 }
 
@@ -463,6 +486,48 @@ func (c *client) rotate(args []string, ids ...string) {
 		c.fail("sealed rotate %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	c.reloads = append(c.reloads, c.waitRing(ids...))
+}
+
+// addKey adds a new key of suite to the key file, as "sealed rotate add"
+// does (which makes XChaCha20-Poly1305 keys only): the file is replaced
+// atomically, mode 0600. Then it waits until every service uses the ring
+// ids (primary first).
+func (c *client) addKey(id string, suite sealed.Suite, ids ...string) {
+	ring := c.ring()
+	k, err := sealed.GenerateSuiteKey(suite, id)
+	if err != nil {
+		c.fail("%v", err)
+	}
+	keys := append(ring.Keys(), k)
+	next, err := sealed.NewKeyRing(keys[0], keys[1:]...)
+	if err != nil {
+		c.fail("%v", err)
+	}
+	b, err := jwks.Marshal(next)
+	if err != nil {
+		c.fail("%v", err)
+	}
+	tmp := c.keys + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		c.fail("%v", err)
+	}
+	if err := os.Rename(tmp, c.keys); err != nil {
+		c.fail("%v", err)
+	}
+	c.reloads = append(c.reloads, c.waitRing(ids...))
+}
+
+// ring reads the key file.
+func (c *client) ring() *sealed.KeyRing {
+	data, err := os.ReadFile(c.keys)
+	if err != nil {
+		c.fail("%v", err)
+	}
+	ring, err := jwks.Parse(data)
+	if err != nil {
+		c.fail("%v", err)
+	}
+	return ring
 }
 
 // waitRing waits until every service reports the ring ids, primary first,
