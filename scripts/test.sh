@@ -25,6 +25,8 @@
 #   SEALED_FLEET=1    three demo servers behind nginx: a rolling rotation
 #                     (nginx), and revocation through one redis-server that
 #                     is killed for 10 s (nginx, redis-server)
+#   SEALED_POLYGLOT=1 one session across Go, FastAPI and Node behind nginx
+#                     (test/polyglot: nginx, node, python3 with FastAPI)
 #   SEALED_PYTHON=1   the Python package (python3 with cryptography, pytest,
 #                     Starlette, FastAPI, uvicorn)
 #   SEALED_REDIS=1    redisstore against real redis-server processes
@@ -334,6 +336,14 @@ if [ -x test/fleet/revoke.sh ]; then
 		check test/fleet/revoke.sh
 	else
 		skip_check "fleet revocation test" "nginx or redis-server not installed (set SEALED_FLEET=1 to require them)"
+	fi
+fi
+if [ -x test/polyglot/run.sh ]; then
+	if [ "${SEALED_POLYGLOT:-}" = 1 ] || { command -v nginx >/dev/null && command -v node >/dev/null && [ -d interop/node_modules ]; }; then
+		step "polyglot test: one session across Go, FastAPI and Node behind nginx"
+		check test/polyglot/run.sh
+	else
+		skip_check "polyglot test" "nginx, node or interop/node_modules missing (set SEALED_POLYGLOT=1 to require them)"
 	fi
 fi
 fleet_time=$((SECONDS - fleet_start))
