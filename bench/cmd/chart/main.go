@@ -87,6 +87,14 @@ func parse(r io.Reader) (data map[key]samples, order []string, goVersion string,
 			continue
 		}
 		f := strings.Fields(sc.Text())
+		if len(f) >= 4 && strings.HasPrefix(f[0], "BenchmarkPaired/size=") {
+			for _, impl := range parsePaired(data, f) {
+				if !slices.Contains(order, impl) {
+					order = append(order, impl)
+				}
+			}
+			continue
+		}
 		if len(f) < 4 || !strings.HasPrefix(f[0], "BenchmarkCodecs/") {
 			continue
 		}
@@ -126,6 +134,30 @@ func parse(r io.Reader) (data map[key]samples, order []string, goVersion string,
 	return data, order, goVersion, sc.Err()
 }
 
+// parsePaired records the CPU time per round trip (cpu-ns/rt-IMPL) of each
+// contender in a BenchmarkPaired line, under op "paired-cpu", and returns
+// the contenders.
+func parsePaired(data map[key]samples, f []string) (impls []string) {
+	size, _, _ := strings.Cut(strings.TrimPrefix(f[0], "BenchmarkPaired/size="), "-")
+	for i := 2; i+1 < len(f); i += 2 {
+		impl, ok := strings.CutPrefix(f[i+1], "cpu-ns/rt-")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[i], 64)
+		if err != nil {
+			continue
+		}
+		k := key{size, impl, "paired-cpu"}
+		if data[k] == nil {
+			data[k] = samples{}
+		}
+		data[k]["ns"] = append(data[k]["ns"], v)
+		impls = append(impls, impl)
+	}
+	return impls
+}
+
 func median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return math.NaN()
@@ -141,7 +173,33 @@ func median(xs []float64) float64 {
 
 func (d samples) med(unit string) float64 { return median(d[unit]) }
 
+// printPaired prints the medians of BenchmarkPaired's CPU time per round
+// trip, and each over sealed-json's.
+func printPaired(w io.Writer, data map[key]samples, order []string) {
+	ref := func(size string) float64 { return data[key{size, "sealed-json", "paired-cpu"}].med("ns") }
+	if math.IsNaN(ref("small")) {
+		return
+	}
+	fmt.Fprintln(w, "\npaired round trips, process CPU time (medians):")
+	fmt.Fprintln(w, "\n| contender | small µs | vs sealed-json | large µs | vs sealed-json |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
+	cell := func(size, impl string) string {
+		d := data[key{size, impl, "paired-cpu"}]
+		if d == nil {
+			return "| | "
+		}
+		return fmt.Sprintf("| %.2f | %.2fx ", d.med("ns")/1e3, d.med("ns")/ref(size))
+	}
+	for _, impl := range order {
+		if data[key{"small", impl, "paired-cpu"}] == nil && data[key{"large", impl, "paired-cpu"}] == nil {
+			continue
+		}
+		fmt.Fprintf(w, "| %s %s%s|\n", impl, cell("small", impl), cell("large", impl))
+	}
+}
+
 func printTables(w io.Writer, data map[key]samples, order []string) {
+	defer printPaired(w, data, order)
 	for _, size := range []string{"small", "large"} {
 		ref := func(impl string) float64 { return data[key{size, impl, "roundtrip"}].med("ns/op") }
 		gob, flr := ref("gorilla-gob"), ref("floor")
