@@ -12,7 +12,7 @@ import (
 )
 
 const rotateUsage = `Usage:
-  sealed rotate add FILE [--id ID] [--secret-env VAR] [--force]
+  sealed rotate add FILE [--id ID] [--suite SUITE] [--secret-env VAR] [--force]
   sealed rotate promote FILE ID [--force]
   sealed rotate retire FILE ID [--force]
   sealed rotate list FILE
@@ -32,7 +32,8 @@ never a mix.
            passed since the promote and Stats().Opened[ID] stops growing.
            Cookies still sealed with it stop opening. The primary cannot be
            retired: promote another key first.
-  list     print the key IDs and their roles (never the secrets).
+  list     print the key IDs and their roles (never the secrets), with the
+           suite of keys that are not xchacha.
 
 The key file holds secrets: only its owner should have access (mode 0600,
 as 'sealed keygen --out' creates it, or 0400). add, promote and retire
@@ -45,6 +46,10 @@ list only warns about such a file.
 
 Flags:
   --id ID           add: the new key's ID (default: k-YYYYMMDD-hhmmss-XXXX)
+  --suite SUITE     add: xchacha or fips (AES-256-GCM, format version 2);
+                    default: the suite of the file's primary key. Adding a
+                    fips key to an xchacha file, then promoting it, moves a
+                    fleet to the FIPS suite without logging anyone out.
   --secret-env VAR  add: take the secret (32 bytes, base64url) from
                     environment variable VAR instead of generating one
   --force           edit a file that its group or other users may access,
@@ -58,6 +63,7 @@ func runRotate(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("rotate", stderr)
 	id := fs.String("id", "", "")
 	secretEnv := fs.String("secret-env", "", "")
+	suiteName := fs.String("suite", "", "")
 	force := fs.Bool("force", false, "")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -79,8 +85,12 @@ func runRotate(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "rotate", rotateUsage, "%s: missing FILE", action)
 	case len(pos) > n:
 		return usageError(stderr, "rotate", rotateUsage, "%s: unexpected argument %q", action, pos[n])
-	case action != "add" && (*id != "" || *secretEnv != ""):
-		return usageError(stderr, "rotate", rotateUsage, "--id and --secret-env are flags of add; %s takes the ID as an argument", action)
+	case action != "add" && (*id != "" || *secretEnv != "" || *suiteName != ""):
+		return usageError(stderr, "rotate", rotateUsage, "--id, --suite and --secret-env are flags of add; %s takes the ID as an argument", action)
+	}
+	suite, suiteGiven := suites[strings.ToLower(*suiteName)]
+	if *suiteName != "" && !suiteGiven {
+		return usageError(stderr, "rotate", rotateUsage, "unknown --suite %q; want xchacha or fips", *suiteName)
 	}
 	file := pos[0]
 	// Check the mode before reading the secrets: a key file that others
@@ -113,11 +123,17 @@ func runRotate(args []string, stdout, stderr io.Writer) int {
 			if i == 0 {
 				role = "primary: seals and opens"
 			}
+			if k.Suite() != sealed.XChaCha20Poly1305 {
+				role += " (" + k.Suite().String() + ")"
+			}
 			fmt.Fprintf(stdout, "%s\t%s\n", k.ID(), role)
 		}
 		return 0
 	case "add":
-		key, err := newRotateKey(*id, *secretEnv)
+		if !suiteGiven {
+			suite = keys[0].Suite() // like the primary it will replace
+		}
+		key, err := newRotateKey(*id, *secretEnv, suite)
 		if err != nil {
 			return failure(stderr, "rotate add", err)
 		}
@@ -168,22 +184,22 @@ func runRotate(args []string, stdout, stderr io.Writer) int {
 }
 
 // newRotateKey makes the key for rotate add.
-func newRotateKey(id, secretEnv string) (sealed.Key, error) {
+func newRotateKey(id, secretEnv string, suite sealed.Suite) (sealed.Key, error) {
 	if id == "" {
 		id = newKeyID()
 	}
 	if secretEnv == "" {
-		return sealed.GenerateKey(id)
+		return sealed.GenerateSuiteKey(suite, id)
 	}
-	if _, err := sealed.NewKey(id, make([]byte, sealed.KeySize)); err != nil {
-		return sealed.Key{}, err // a bad ID: say so before reading the secret
+	if _, err := sealed.NewSuiteKey(suite, id, make([]byte, sealed.KeySize)); err != nil {
+		return sealed.Key{}, err // a bad ID (or a suite this mode forbids): say so before reading the secret
 	}
 	v, ok := os.LookupEnv(secretEnv)
 	if !ok {
 		return sealed.Key{}, fmt.Errorf("environment variable %s is not set", secretEnv)
 	}
 	// ParseKeyRing decodes and checks the secret and never echoes it.
-	r, err := sealed.ParseKeyRing(id + ":" + strings.TrimSpace(v))
+	r, err := sealed.ParseKeyRing(id + ":" + strings.TrimSpace(v) + ":" + suite.String())
 	if err != nil {
 		return sealed.Key{}, errors.New("$" + secretEnv + ": want a 32-byte secret in base64url (for example from 'sealed keygen --env', the part after the colon)")
 	}

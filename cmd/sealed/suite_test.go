@@ -71,3 +71,41 @@ func TestFIPSOnlyMode(t *testing.T) {
 		t.Errorf("inspect in FIPS mode:\n%s", got)
 	}
 }
+
+// rotate add --suite fips, then promote: a key file moves to the FIPS
+// suite by the usual three steps; add follows the primary's suite by
+// default.
+func TestRotateToFIPS(t *testing.T) {
+	if fips140.Enforced() {
+		t.Skip("starts from an XChaCha key, which FIPS 140-only mode refuses")
+	}
+	path := filepath.Join(t.TempDir(), "keys.json")
+	mustRun(t, "keygen", "--id", "x1", "--out", path)
+	mustRun(t, "rotate", "add", path, "--id", "f1", "--suite", "fips")
+	if got := mustRun(t, "rotate", "list", path); got != "x1\tprimary: seals and opens\nf1\topens (aes256gcm)\n" {
+		t.Fatalf("list = %q", got)
+	}
+	mustRun(t, "rotate", "promote", path, "f1")
+	mustRun(t, "rotate", "add", path, "--id", "f2") // the primary's suite
+	ring := fileRing(t, path)
+	for _, k := range ring.Keys() {
+		want := sealed.AES256GCM
+		if k.ID() == "x1" {
+			want = sealed.XChaCha20Poly1305
+		}
+		if k.Suite() != want {
+			t.Errorf("key %s: suite %s, want %s", k.ID(), k.Suite(), want)
+		}
+	}
+	t.Setenv("NEW_SECRET", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+	mustRun(t, "rotate", "add", path, "--id", "x2", "--suite", "xchacha", "--secret-env", "NEW_SECRET")
+	if k := fileRing(t, path).Keys()[3]; k.ID() != "x2" || k.Suite() != sealed.XChaCha20Poly1305 {
+		t.Errorf("added %s %s", k.ID(), k.Suite())
+	}
+	if e := mustFail(t, 2, "rotate", "add", path, "--suite", "rot13"); !strings.Contains(e, `unknown --suite "rot13"`) {
+		t.Errorf("unknown suite: %q", e)
+	}
+	if e := mustFail(t, 2, "rotate", "promote", path, "f2", "--suite", "fips"); !strings.Contains(e, "flags of add") {
+		t.Errorf("--suite with promote: %q", e)
+	}
+}
