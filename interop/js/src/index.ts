@@ -43,6 +43,6 @@ export {
   type HeaderSink,
   type SameSite,
 } from "./cookies.js";
-export { Sessions, Session, jsonCodec, type Codec, type Committed, type RequestLike, type SessionData, type SessionOptions } from "./session.js";
+export { Sessions, Session, jsonCodec, type Codec, type Committed, type KeySource, type RequestLike, type SessionData, type SessionOptions } from "./session.js";
 export { getSession } from "./next.js";
 export { inflate, deflate, InflateError } from "./deflate.js";

@@ -138,8 +138,16 @@ function millis(t: Time): number {
  * A Manager: the options and key ring that every request's Session uses.
  * Construct one per application, as Go's sealed.New; its checks are New's.
  */
+/**
+ * Where a Sessions gets its keys: a KeyRing, or a function that returns the
+ * current one (Go's sealed.KeySource), called on every open and seal, so a
+ * server that reloads its key file hands the new ring over without building
+ * a new Sessions.
+ */
+export type KeySource = KeyRing | (() => KeyRing);
+
 export class Sessions<T = any> {
-  readonly ring: KeyRing;
+  readonly #keys: () => KeyRing;
   readonly attributes: Readonly<CookieAttributes>;
   readonly browserSession: boolean;
   readonly lifetime: number;
@@ -155,9 +163,20 @@ export class Sessions<T = any> {
   readonly onError?: (error: SealedError) => void;
   readonly #now: () => Time;
 
-  constructor(ring: KeyRing, options: SessionOptions<T> = {}) {
-    if (!(ring instanceof KeyRing)) throw new TypeError("sealed: Sessions: want a KeyRing");
-    this.ring = ring;
+  constructor(keys: KeySource, options: SessionOptions<T> = {}) {
+    if (keys instanceof KeyRing) {
+      const ring = keys;
+      this.#keys = () => ring;
+    } else if (typeof keys === "function") {
+      this.#keys = () => {
+        const ring = keys();
+        if (!(ring instanceof KeyRing)) throw new TypeError("sealed: Sessions: the key source did not return a KeyRing");
+        return ring;
+      };
+      this.#keys(); // fail now, not in a request
+    } else {
+      throw new TypeError("sealed: Sessions: want a KeyRing or a function returning one");
+    }
     const o = options;
     const attrs: CookieAttributes = {
       name: o.name || "session",
@@ -201,6 +220,11 @@ export class Sessions<T = any> {
   }
 
   /** The cookie name. */
+  /** The current key ring: the KeyRing given, or what the key source returns now. */
+  get ring(): KeyRing {
+    return this.#keys();
+  }
+
   get name(): string {
     return this.attributes.name;
   }

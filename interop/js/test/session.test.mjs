@@ -147,6 +147,23 @@ test("a cookie sealed with a previous key is re-sealed with the primary", () => 
   assert.equal(again.stale, false);
 });
 
+test("a key source: the ring it returns now opens and seals, as a reloaded key file would", () => {
+  let current = KeyRing.parse(`k1:${secret(2)}`);
+  const m = new Sessions(() => current, { now: () => clock });
+  const s = m.load("");
+  s.put({ n: 1 });
+  const jar = apply({}, s.commit().setCookie);
+  assert.equal(m.read(header(jar)).keyId, "k1");
+  current = KeyRing.parse(`k2:${secret(3)},k1:${secret(2)}`); // a new primary, the old key kept
+  assert.deepEqual(m.ring.ids, ["k2", "k1"]);
+  const st = m.load(header(jar));
+  assert.equal(st.info.stale, true);
+  const again = m.read(header(apply(jar, st.commit().setCookie)));
+  assert.equal(again.keyId, "k2");
+  assert.throws(() => new Sessions(() => "not a ring"), /did not return a KeyRing/);
+  assert.throws(() => new Sessions("k1:x"), /want a KeyRing or a function/);
+});
+
 test("flash messages without a session; taking them; rememberMe; browserSession", () => {
   const m = make();
   const f = m.load("");
