@@ -8,6 +8,7 @@ import (
 	"io"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"unsafe"
 )
@@ -30,7 +31,8 @@ func (s *Sealer) maxDecompressed() int {
 }
 
 // A deflater is a pooled flate writer with the buffer it writes to. NewWriter
-// allocates 1.2 MB, so writers are only ever Reset, never rebuilt.
+// allocates 1.2 MB (in Go 1.27, 490 KB and 330 KB more on first use), so
+// writers are only ever Reset, never rebuilt.
 // BestSpeed: its Reset is cheap (higher levels clear 640 KB of hash tables
 // on every Reset) and it takes a 2.4 KB JSON cart to 588 bytes; level 6
 // makes that 455 bytes for twice the time.
@@ -107,118 +109,297 @@ func (z *deflater) release() {
 }
 
 // What a flate.Writer keeps after Close. Reset does not clear it, and at
-// BestSpeed it holds the plaintext several times over: its input window (the
-// last block, up to 64 KiB), the BestSpeed encoder's copy of that block
-// (prev) and its match table (16384 entries, each 4 bytes of the plaintext
-// and their position), the block's tokens (literal bytes) and the bit
-// writer's output buffer. Pushing other data through the writer overwrites
-// the first ones but not the table: its entries are overwritten only where
-// the new data happens to hash to them, so pieces of the plaintext would
-// stay in every pooled writer. compress/flate offers no way to clear it, so
-// scrubFlateWriter clears these buffers in place, at offsets found once by
-// reflection. Clearing them is safe: the writer fills each before reading
-// it again after a Reset, and an all-zero table entry is out of match range
-// (like the stale entries Reset leaves). The rest of the writer (symbol
-// frequencies and Huffman codes of the last block) holds statistics, not
-// the plaintext.
+// BestSpeed it holds the plaintext several times over, in buffers that
+// differ between releases of Go:
 //
-// If a release of Go changes these fields, the layout is not found and
-// writers are no longer pooled: each compression then allocates a new
-// writer (1.2 MB). TestFlateWriterLayout fails on such a release.
-type flateWriterLayout struct {
-	window, tokens uintptr // compressor.window ([]byte), compressor.tokens ([]token, uint32)
-	fast           uintptr // compressor.bestSpeed (*deflateFast)
-	table, tableN  uintptr // deflateFast.table: offset, size in bytes
-	prev           uintptr // deflateFast.prev ([]byte)
-	bits           uintptr // compressor.w (*huffmanBitWriter)
-	buf, bufN      uintptr // huffmanBitWriter.bytes: offset, size in bytes
+//   - Up to Go 1.26 (compressor.bestSpeed, a *deflateFast): the input window
+//     (the last block, up to 64 KiB), the block's tokens (a literal token
+//     is a plaintext byte), the encoder's copy of the block (prev), its
+//     match table (16384 entries, each 4 bytes of the plaintext and their
+//     position) and the bit writer's output buffer.
+//   - Go 1.27 (a new compress/flate, after github.com/klauspost/compress):
+//     the input window, the block's tokens (an array in the compressor),
+//     the level 1 encoder behind the compressor.fast interface (a
+//     *fastEncL1) with its history (hist: every block since Reset, in a
+//     320 KB array that Reset keeps) and its match table (32768 entries),
+//     and the bit writer's output buffer. The table's entries are positions
+//     only, but each is stored at the hash of the 5 bytes at its position:
+//     knowing the JSON around a random 64-character token, the table of one
+//     2 KB session narrows its first 48 characters down to 256 candidates.
+//
+// Pushing other data through the writer overwrites the first buffers but
+// not the tables: their entries are overwritten only where the new data
+// happens to hash to them, so pieces of the plaintext would stay in every
+// pooled writer. compress/flate offers no way to clear any of it, so
+// scrubFlateWriter clears these buffers in place, at offsets found once by
+// reflection (flateLayouts names them). Clearing them is safe: the writer
+// fills each before reading it again after a Reset, and an all-zero table
+// entry is out of match range (like the stale entries Reset leaves; Go
+// 1.27's encoder itself zeroes entries to put them out of range). The rest
+// of the writer holds statistics, not the plaintext: the symbol frequencies
+// of the last block (how often each byte value occurred, in no order) and
+// the Huffman codes built from them. (Go 1.27's tokens keep such
+// histograms too, cleared after every block.)
+//
+// If a release of Go changes these fields, no layout is found and writers
+// are no longer pooled: each compression then allocates a new writer
+// (1.2 MB; 800 KB in Go 1.27). TestFlateWriterLayout fails on such a
+// release, and TestPooledFlateKeepsNoPlaintext on one that adds a buffer
+// holding the plaintext.
+var flateLayouts = []flateLayoutSpec{{
+	release: "go1.26",
+	ptrs:    []flatePointerSpec{{path: "d.bestSpeed"}, {path: "d.w"}}, // *deflateFast, *huffmanBitWriter
+	regions: []flateRegionSpec{
+		{via: -1, path: "d.window", elem: reflect.Uint8},           // []byte
+		{via: -1, path: "d.tokens", elem: reflect.Uint32},          // []token
+		{via: 0, path: "prev", elem: reflect.Uint8},                // []byte
+		{via: 0, path: "table", elem: reflect.Struct, whole: true}, // [16384]tableEntry{val uint32; offset int32}
+		{via: 1, path: "bytes", elem: reflect.Uint8, whole: true},  // [248]byte
+	},
+}, {
+	release: "go1.27",
+	ptrs:    []flatePointerSpec{{path: "d.fast", impl: "fastEncL1"}, {path: "d.w"}}, // fastEnc, *huffmanBitWriter
+	regions: []flateRegionSpec{
+		{via: -1, path: "d.window", elem: reflect.Uint8},           // []byte
+		{via: -1, path: "d.tokens.tokens", elem: reflect.Uint32},   // [65536]token
+		{via: 0, path: "fastGen.hist", elem: reflect.Uint8},        // []byte
+		{via: 0, path: "table", elem: reflect.Struct, whole: true}, // [32768]tableEntry{offset int32}
+		{via: 1, path: "bytes", elem: reflect.Uint8, whole: true},  // [264]byte
+	},
+}}
+
+// A flateLayoutSpec names the buffers of a release's flate.Writer that hold
+// the plaintext.
+type flateLayoutSpec struct {
+	release string             // the first release of Go with this layout
+	ptrs    []flatePointerSpec // the objects, besides the Writer, that hold buffers
+	regions []flateRegionSpec
 }
 
-var writerLayout, writerLayoutOK = findFlateWriterLayout()
+// A flatePointerSpec names a pointer field of flate.Writer by its path
+// (field names, dot-separated), or an interface field and the struct type
+// of compress/flate that it must hold a pointer to.
+type flatePointerSpec struct {
+	path string
+	impl string // for an interface: the name of the struct type
+}
 
-// findFlateWriterLayout locates the buffers of a flate.Writer that
-// scrubFlateWriter clears, checking each field's name and type.
-func findFlateWriterLayout() (l flateWriterLayout, ok bool) {
-	field := func(t reflect.Type, name string, kind reflect.Kind) (reflect.StructField, bool) {
-		if t.Kind() != reflect.Struct {
-			return reflect.StructField{}, false
+// A flateRegionSpec names a buffer of pointer-free elements of kind elem,
+// a slice or an array, by its path in the Writer (via -1) or in the object
+// that ptrs[via] points to. Unless whole, it is written from its start
+// after a Reset, with at most one element per byte of plaintext plus one
+// (an end-of-block token): scrubbing a writer given n bytes clears its
+// first n+1 elements (of its backing array, whatever a slice's length),
+// and all of it otherwise.
+type flateRegionSpec struct {
+	via   int
+	path  string
+	elem  reflect.Kind
+	whole bool
+}
+
+// maxFlatePointers bounds the pointers a layout follows.
+const maxFlatePointers = 2
+
+// A flateWriterLayout is a flateLayoutSpec resolved to offsets.
+type flateWriterLayout struct {
+	release string
+	ptrs    []flatePointer
+	regions []flateRegion
+}
+
+type flatePointer struct {
+	off  uintptr        // of the field in the Writer
+	itab unsafe.Pointer // for an interface: the type word it must hold
+}
+
+type flateRegion struct {
+	via   int
+	off   uintptr // of the field in its object
+	slice bool
+	size  uintptr // of an array, in bytes
+	elem  uintptr // size of an element
+	whole bool
+}
+
+var (
+	writerLayoutOnce sync.Once
+	writerLayout     *flateWriterLayout // nil if unknown
+)
+
+// flateLayout returns the layout of w, a BestSpeed writer, or nil if it is
+// unknown. The first call finds it, reading the dynamic types of w's
+// interface fields (finding it at init would take a writer of its own, 1 MB
+// of garbage in every program); later calls must check them, as
+// flateBuffers does.
+func flateLayout(w *flate.Writer) *flateWriterLayout {
+	writerLayoutOnce.Do(func() { writerLayout = findFlateWriterLayout(w) })
+	return writerLayout
+}
+
+// findFlateWriterLayout resolves the first of flateLayouts that w's type
+// matches, checking the name and type of each field on the way.
+func findFlateWriterLayout(w *flate.Writer) *flateWriterLayout {
+	for _, spec := range flateLayouts {
+		if l := spec.resolve(w); l != nil {
+			return l
 		}
-		f, ok := t.FieldByName(name)
-		return f, ok && len(f.Index) == 1 && f.Type.Kind() == kind
 	}
-	// pointerFree: clearing memory of this type cannot hide a pointer from
-	// the garbage collector.
-	var pointerFree func(t reflect.Type) bool
-	pointerFree = func(t reflect.Type) bool {
-		switch t.Kind() {
-		case reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Int32, reflect.Int64, reflect.Uint64:
-			return true
-		case reflect.Array:
-			return pointerFree(t.Elem())
-		case reflect.Struct:
-			for i := range t.NumField() {
-				if !pointerFree(t.Field(i).Type) {
-					return false
-				}
+	return nil
+}
+
+func (spec *flateLayoutSpec) resolve(w *flate.Writer) *flateWriterLayout {
+	if len(spec.ptrs) > maxFlatePointers {
+		return nil
+	}
+	l := &flateWriterLayout{release: spec.release}
+	writer := reflect.ValueOf(w).Elem()
+	var objects []reflect.Type // the struct type each pointer leads to
+	for _, ps := range spec.ptrs {
+		off, f, ok := fieldPath(writer.Type(), ps.path)
+		if !ok {
+			return nil
+		}
+		var p flatePointer
+		p.off = off
+		switch {
+		case ps.impl == "" && f.Type.Kind() == reflect.Pointer:
+			objects = append(objects, f.Type.Elem())
+		case ps.impl != "" && f.Type.Kind() == reflect.Interface:
+			// The dynamic type, from w: a pointer to the named struct.
+			// The interface value is two words, the type's (an itab,
+			// which scrubbing checks) and the pointer, as reflect sees.
+			v := writer.FieldByIndex(f.Index)
+			if v.IsNil() {
+				return nil
 			}
-			return true
+			d := v.Elem()
+			words := (*[2]unsafe.Pointer)(unsafe.Add(unsafe.Pointer(w), off))
+			if d.Kind() != reflect.Pointer || d.Type().Elem().Name() != ps.impl ||
+				d.Type().Elem().PkgPath() != "compress/flate" ||
+				words[0] == nil || words[1] != d.UnsafePointer() {
+				return nil
+			}
+			p.itab = words[0]
+			objects = append(objects, d.Type().Elem())
+		default:
+			return nil
 		}
-		return false
+		l.ptrs = append(l.ptrs, p)
 	}
-	d, ok1 := field(reflect.TypeFor[flate.Writer](), "d", reflect.Struct)
-	window, ok2 := field(d.Type, "window", reflect.Slice)
-	tokens, ok3 := field(d.Type, "tokens", reflect.Slice)
-	fast, ok4 := field(d.Type, "bestSpeed", reflect.Pointer)
-	bits, ok5 := field(d.Type, "w", reflect.Pointer)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5) ||
-		window.Type.Elem().Kind() != reflect.Uint8 || tokens.Type.Elem().Kind() != reflect.Uint32 {
-		return l, false
+	for _, rs := range spec.regions {
+		in := writer.Type()
+		if rs.via >= len(objects) {
+			return nil
+		} else if rs.via >= 0 {
+			in = objects[rs.via]
+		}
+		off, f, ok := fieldPath(in, rs.path)
+		if !ok || (f.Type.Kind() != reflect.Slice && f.Type.Kind() != reflect.Array) ||
+			f.Type.Elem().Kind() != rs.elem || !pointerFree(f.Type.Elem()) {
+			return nil
+		}
+		r := flateRegion{via: rs.via, off: off, elem: f.Type.Elem().Size(), whole: rs.whole}
+		if f.Type.Kind() == reflect.Slice {
+			r.slice = true
+		} else {
+			r.size = f.Type.Size()
+		}
+		l.regions = append(l.regions, r)
 	}
-	table, ok1 := field(fast.Type.Elem(), "table", reflect.Array)
-	prev, ok2 := field(fast.Type.Elem(), "prev", reflect.Slice)
-	buf, ok3 := field(bits.Type.Elem(), "bytes", reflect.Array)
-	if !(ok1 && ok2 && ok3) || !pointerFree(table.Type) ||
-		prev.Type.Elem().Kind() != reflect.Uint8 || buf.Type.Elem().Kind() != reflect.Uint8 {
-		return l, false
+	return l
+}
+
+// fieldPath finds a field of struct type t by its path (field names,
+// dot-separated, no promoted fields), and its offset in t.
+func fieldPath(t reflect.Type, path string) (off uintptr, f reflect.StructField, ok bool) {
+	var index []int
+	for name := range strings.SplitSeq(path, ".") {
+		if t.Kind() != reflect.Struct {
+			return 0, f, false
+		}
+		if f, ok = t.FieldByName(name); !ok || len(f.Index) != 1 {
+			return 0, f, false
+		}
+		off += f.Offset
+		index = append(index, f.Index[0])
+		t = f.Type
 	}
-	return flateWriterLayout{
-		window: d.Offset + window.Offset, tokens: d.Offset + tokens.Offset,
-		fast:  d.Offset + fast.Offset,
-		table: table.Offset, tableN: table.Type.Size(),
-		prev: prev.Offset,
-		bits: d.Offset + bits.Offset,
-		buf:  buf.Offset, bufN: buf.Type.Size(),
-	}, true
+	f.Index = index
+	return off, f, true
+}
+
+// pointerFree reports whether memory of type t holds no pointer, so that
+// clearing it cannot hide one from the garbage collector.
+func pointerFree(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Int32, reflect.Int64, reflect.Uint64:
+		return true
+	case reflect.Array:
+		return pointerFree(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if !pointerFree(t.Field(i).Type) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // scrubFlateWriter clears the memory of w, a BestSpeed writer that was
 // given n bytes since it was last scrubbed and then closed, that can hold
 // them. It reports false, clearing nothing, if the layout of flate.Writer is
-// not the one it knows: w must then not be reused for another session.
+// not one it knows: w must then not be reused for another session.
 func scrubFlateWriter(w *flate.Writer, n int) bool {
-	if !writerLayoutOK {
-		return false
-	}
-	l := &writerLayout
-	p := unsafe.Pointer(w)
-	// The window, prev and the tokens hold at most one block (65535
-	// bytes), written from their start, so the first n+1 entries cover them.
-	clearPrefix(*(*[]byte)(unsafe.Add(p, l.window)), n+1)
-	clearPrefix(*(*[]uint32)(unsafe.Add(p, l.tokens)), n+1)
-	if fast := *(*unsafe.Pointer)(unsafe.Add(p, l.fast)); fast != nil {
-		clear(unsafe.Slice((*byte)(unsafe.Add(fast, l.table)), l.tableN))
-		clearPrefix(*(*[]byte)(unsafe.Add(fast, l.prev)), n+1)
-	}
-	if bits := *(*unsafe.Pointer)(unsafe.Add(p, l.bits)); bits != nil {
-		clear(unsafe.Slice((*byte)(unsafe.Add(bits, l.buf)), l.bufN))
-	}
-	return true
+	return flateBuffers(w, n, clearBytes)
 }
 
-// clearPrefix clears the first n elements of s's backing array, or all of
-// it, whatever s's length.
-func clearPrefix[E any](s []E, n int) {
-	clear(s[:min(n, cap(s))])
+func clearBytes(b []byte) { clear(b) }
+
+// flateBuffers calls f with each buffer of w (see scrubFlateWriter) that
+// can hold the n bytes, after checking w's layout: it reports false,
+// without calling f, if the layout is unknown or w's interface fields hold
+// other types than the ones it was found with.
+func flateBuffers(w *flate.Writer, n int, f func([]byte)) bool {
+	l := flateLayout(w)
+	if l == nil {
+		return false
+	}
+	p := unsafe.Pointer(w)
+	var objects [maxFlatePointers]unsafe.Pointer
+	for i, ptr := range l.ptrs {
+		word := unsafe.Add(p, ptr.off)
+		if ptr.itab != nil {
+			words := (*[2]unsafe.Pointer)(word)
+			if words[0] != ptr.itab {
+				return false // another encoder than BestSpeed's
+			}
+			word = unsafe.Pointer(&words[1])
+		}
+		if objects[i] = *(*unsafe.Pointer)(word); objects[i] == nil {
+			return false // not a BestSpeed writer
+		}
+	}
+	for _, r := range l.regions {
+		base := p
+		if r.via >= 0 {
+			base = objects[r.via]
+		}
+		data, size := unsafe.Add(base, r.off), r.size
+		if r.slice {
+			s := *(*[]byte)(data) // the header of a slice of any element type
+			data, size = unsafe.Pointer(unsafe.SliceData(s)), uintptr(cap(s))*r.elem
+		}
+		if !r.whole && n >= 0 && uintptr(n) < size/r.elem {
+			size = (uintptr(n) + 1) * r.elem
+		}
+		if size > 0 {
+			f(unsafe.Slice((*byte)(data), size))
+		}
+	}
+	return true
 }
 
 // deflate returns what to seal in place of plaintext, with its header flags.

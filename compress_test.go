@@ -272,7 +272,7 @@ func TestCompressionAllocationsAfterGC(t *testing.T) {
 			least = min(least, after.TotalAlloc-before.TotalAlloc)
 		}
 		if least > 32<<10 {
-			t.Errorf("%s after two GCs allocated %d bytes, want < 32 KiB (a flate writer is 1.2 MB, a reader 40 KB)", name, least)
+			t.Errorf("%s after two GCs allocated %d bytes, want < 32 KiB (a flate writer is 1.2 MB, 800 KB in Go 1.27; a reader 40 KB)", name, least)
 		}
 	}
 }
