@@ -5,7 +5,7 @@
 //
 //	cd bench
 //	go test -run '^$' -bench Codecs -count 6 -timeout 60m | tee /tmp/codecs.txt
-//	go run ./cmd/chart -in /tmp/codecs.txt -svg ../docs/codecs.svg -md
+//	go run ./cmd/chart -in /tmp/codecs.txt -svg ../docs/codecs-go1.26.svg -md
 //
 // Benchmark names must have the form
 // BenchmarkCodecs/size=S/impl=I/op=O-P with op encode, decode or roundtrip,
