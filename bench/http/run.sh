@@ -11,6 +11,8 @@
 #	ROUNDS=12 DURATION=10s CONNS=32 bench/http/run.sh
 #	BASE=/tmp/server-before bench/http/run.sh # also "sealed-base": the sealed
 #	                                          # mode of another build, in the same rounds
+#	PAIRS="sealed:none sealed:gorilla" bench/http/run.sh
+#	                                          # each pair's two modes at once (below)
 #
 # Build the BASE server from another checkout (git worktree add /tmp/before
 # COMMIT; cd /tmp/before/bench && go build -o /tmp/server-before ./http/server)
@@ -24,6 +26,15 @@
 # the requests wrk completed): other processes on the machine lower the
 # request rate but hardly change the CPU a request costs, so the ratio of
 # CPU per request is the throughput ratio one dedicated core would show.
+#
+# On a machine shared with other jobs, load comes and goes within seconds,
+# so even interleaved rounds measure modes in different conditions. PAIRS
+# measures two modes at the same time instead: both servers on the server
+# CPU, each loaded by its own wrk on the client CPU, so other processes'
+# load falls on both alike. Compare their CPU per request, not their
+# requests per second: the scheduler does not split the CPU evenly between
+# the two (it follows when each wakes), so their throughputs swing from
+# round to round (measured: 0.46x to 1.49x for the same pair).
 #
 # Needs wrk and curl (Debian: apt-get install -y wrk curl) and taskset
 # (util-linux).
@@ -95,19 +106,61 @@ echo "servers on cpu $server_cpu (GOMAXPROCS=1), wrk -t1 -c$conns -d$duration on
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime
 hz=$(getconf CLK_TCK)
-bench() { # mode duration -> "requests/s server-CPU-µs/request"
-	local before after out
-	before=$(ticks "${pid[$1]}")
-	out=$(taskset -c "$client_cpu" wrk -t1 -c"$conns" -d"$2" -H "Cookie: ${cookie[$1]}" "http://127.0.0.1:${port[$1]}/")
-	after=$(ticks "${pid[$1]}")
-	echo "$out" | awk -v t=$((after - before)) -v hz="$hz" '
+load() { # mode duration: wrk's report
+	taskset -c "$client_cpu" wrk -t1 -c"$conns" -d"$2" -H "Cookie: ${cookie[$1]}" "http://127.0.0.1:${port[$1]}/"
+}
+summary() { # wrk-report server-ticks -> "requests/s server-CPU-µs/request"
+	echo "$1" | awk -v t="$2" -v hz="$hz" '
 		/requests in/ {n = $1} /^Requests\/sec:/ {r = $2} /Non-2xx/ {bad = 1}
 		END {if (bad || !n) {print "non-2xx responses or no requests" > "/dev/stderr"; exit 1}; printf "%s %.2f\n", r, t / hz / n * 1e6}'
 }
+bench() { # mode duration -> "requests/s server-CPU-µs/request"
+	local before after out
+	before=$(ticks "${pid[$1]}")
+	out=$(load "$1" "$2")
+	after=$(ticks "${pid[$1]}")
+	summary "$out" $((after - before))
+}
+# bench_pair: modes A and B at once, each server with its own wrk: the two
+# servers share the server CPU (about half each, as both stay busy) and
+# the two wrk the client CPU, so whatever other processes take from either
+# CPU, they take from both modes in the same instant.
+bench_pair() { # a b duration -> "rpsA µsA rpsB µsB"
+	local a0 b0 a1 b1 wa
+	a0=$(ticks "${pid[$1]}") b0=$(ticks "${pid[$2]}")
+	load "$1" "$3" >"$tmp/pair-a" &
+	wa=$!
+	load "$2" "$3" >"$tmp/pair-b"
+	wait "$wa"
+	a1=$(ticks "${pid[$1]}") b1=$(ticks "${pid[$2]}")
+	echo "$(summary "$(cat "$tmp/pair-a")" $((a1 - a0))) $(summary "$(cat "$tmp/pair-b")" $((b1 - b0)))"
+}
 for mode in "${modes[@]}"; do bench "$mode" 2s >/dev/null; done # warm up
 
+# PAIRS="a:b c:d ..." measures each pair at once (bench_pair), round by
+# round, and reports a over b, instead of the modes one after another.
+if [ -n "${PAIRS:-}" ]; then
+	read -r -a pairs <<<"$PAIRS"
+	for p in "${pairs[@]}"; do
+		for m in "${p%%:*}" "${p#*:}"; do
+			[ -n "${pid[$m]:-}" ] || { echo "run.sh: PAIRS: mode $m is not running (MODES, BASE)" >&2; exit 2; }
+		done
+	done
+	echo "pairs at once: both servers on cpu $server_cpu, both wrk on cpu $client_cpu"
+	declare -A prps pcpu
+	for r in $(seq "$rounds"); do
+		for p in "${pairs[@]}"; do
+			a=${p%%:*} b=${p#*:}
+			read -r ra ua rb ub < <(bench_pair "$a" "$b" "$duration")
+			prps[$p]+="$(awk -v x="$ra" -v y="$rb" 'BEGIN {printf "%f", x / y}') "
+			pcpu[$p]+="$(awk -v x="$ua" -v y="$ub" 'BEGIN {printf "%f", y / x}') "
+			printf 'round %d %-14s %8.0f req/s %6.2f µs CPU/req | %-11s %8.0f req/s %6.2f µs CPU/req\n' "$r" "$a" "$ra" "$ua" "$b" "$rb" "$ub"
+		done
+	done
+fi
+
 declare -A results cpu
-for r in $(seq "$rounds"); do
+[ -n "${PAIRS:-}" ] || for r in $(seq "$rounds"); do
 	for mode in "${modes[@]}"; do
 		read -r rps us < <(bench "$mode" "$duration")
 		results[$mode]+="$rps "
@@ -131,6 +184,15 @@ ci() {
 		}
 		printf "[%.2f, %.2f]", a[k], a[n + 1 - k]}'
 }
+if [ -n "${PAIRS:-}" ]; then
+	echo
+	for p in "${pairs[@]}"; do
+		printf '%-14s / %-11s %5.2fx %s by req/s, %5.2fx %s by CPU per request (at once)\n' "${p%%:*}" "${p#*:}" \
+			"$(echo "${prps[$p]}" | median)" "$(echo "${prps[$p]}" | ci)" "$(echo "${pcpu[$p]}" | median)" "$(echo "${pcpu[$p]}" | ci)"
+	done
+	echo "(medians over $rounds rounds, [95% interval of the median]; targets: sealed / none >= 0.85x, sealed / gorilla >= 3x)"
+	exit 0
+fi
 declare -A med medcpu
 echo
 echo "| mode | req/s (median of $rounds) | server CPU µs/request (median) |"
