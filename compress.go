@@ -123,9 +123,9 @@ func (z *deflater) release() {
 //     *fastEncL1) with its history (hist: every block since Reset, in a
 //     320 KB array that Reset keeps) and its match table (32768 entries),
 //     and the bit writer's output buffer. The table's entries are positions
-//     only, but each is stored at the hash of the 5 bytes at its position:
-//     knowing the JSON around a random 64-character token, the table of one
-//     2 KB session narrows its first 48 characters down to 256 candidates.
+//     only, but each is stored at the hash of the 5 bytes at its position,
+//     so which entries are set says something about the plaintext: enough
+//     to test guesses about a token next to JSON an attacker can predict.
 //
 // Pushing other data through the writer overwrites the first buffers but
 // not the tables: their entries are overwritten only where the new data
