@@ -14,6 +14,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -214,8 +215,12 @@ func check[T any](t *testing.T, in *T, cs []contender[T]) {
 		}
 		// A cookie from one contender does not decode in another's
 		// place (a sanity check that each decode really verifies).
+		end := "AA" // the last two characters, replaced by others
+		if strings.HasSuffix(v, end) {
+			end = "BB"
+		}
 		var junk T
-		if err := c.decode(v[:len(v)-2]+"AA", &junk); err == nil {
+		if err := c.decode(v[:len(v)-2]+end, &junk); err == nil {
 			t.Fatalf("%s: a value with its end changed decoded", c.name)
 		}
 	}

@@ -1,6 +1,7 @@
 package sealedtest_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,9 +89,12 @@ func ExampleClient_SetCookie() {
 	m := sealedtest.NewManager(t, sealed.JSON[Session](), sealed.Options{OnError: errs.OnError})
 	c := sealedtest.NewClient(t, app(m))
 	c.Do("POST", "/login?name=alice")
-	value := []byte(c.Cookies()["session"])
-	value[len(value)/2] ^= 1
-	c.SetCookie(&http.Cookie{Name: "session", Value: string(value)})
+	// One bit of the sealed bytes flipped: a cookie that fails
+	// authentication (flipping a bit of a base64 character instead may
+	// leave the alphabet, and the cookie would be malformed).
+	raw, _ := base64.RawURLEncoding.DecodeString(c.Cookies()["session"])
+	raw[len(raw)/2] ^= 1
+	c.SetCookie(&http.Cookie{Name: "session", Value: base64.RawURLEncoding.EncodeToString(raw)})
 
 	resp, _ := c.Do("GET", "/")
 	fmt.Println(resp.StatusCode, c.Cookies()) // the response deleted the bad cookie
