@@ -190,7 +190,7 @@ func TestTamperedCookie(t *testing.T) {
 	}
 	c := cookies[0]
 	v := []byte(c.Value)
-	v[len(v)/2] ^= 1 // a base64url character changed: the AEAD tag no longer matches
+	v[len(v)/2] ^= 1 // a character changed: the cookie no longer opens (malformed or invalid)
 	req, _ := http.NewRequest("GET", b.srv.URL+"/me", nil)
 	req.AddCookie(&http.Cookie{Name: c.Name, Value: string(v)})
 	resp, err := http.DefaultClient.Do(req)
