@@ -31,8 +31,7 @@ func (s *state[T]) load(ctx context.Context) error {
 		return nil // no session
 	}
 	if err := s.open(ctx, &c); err != nil {
-		var zero T
-		s.val, s.has, s.flashes, s.issued, s.deadline = zero, false, nil, 0, 0
+		s.drop()
 		s.dirty = true // clear the bad cookies
 		return wrap(err, "session cookie %q", s.m.name)
 	}

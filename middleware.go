@@ -594,9 +594,7 @@ func (m *Manager[T]) Destroy(ctx context.Context) {
 		if s.has && s.id != (SessionID{}) {
 			gone = Revocation{Subject: s.subject, Session: s.id, Expires: time.Unix(s.deadline+s.m.skew, 0)}
 		}
-		var zero T
-		s.val, s.has, s.flashes = zero, false, nil
-		s.issued, s.deadline = 0, 0
+		s.drop()
 	})
 	if m.revs != nil && gone.Session != (SessionID{}) {
 		if err := m.revs.Revoke(ctx, gone); err != nil {
@@ -798,6 +796,17 @@ func (s *state[T]) start() {
 		s.renew()
 		s.has = true
 	}
+}
+
+// drop forgets the session and everything that came with it (its cookie's
+// Info, ID, subject, persistence, flashes), so that a session a later Put
+// starts in the same request is new in every respect.
+func (s *state[T]) drop() {
+	var zero T
+	s.val, s.has, s.flashes = zero, false, nil
+	s.issued, s.deadline, s.refreshed, s.opened = 0, 0, 0, Info{}
+	s.id, s.minted, s.subject = SessionID{}, 0, ""
+	s.chosen, s.persist = false, false
 }
 
 // renew starts a new issue time, absolute deadline and session ID.

@@ -2,6 +2,7 @@ package sealed_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -237,5 +238,57 @@ func TestManagerRememberMe(t *testing.T) {
 				t.Errorf("BrowserSession %v, remember %q: after an update, persistent %v", browser, remember, again)
 			}
 		}
+	}
+}
+
+// A session that ends during a request (Destroy, or a cookie that Validate
+// rejects) leaves nothing to the one a later Put starts in that request:
+// not its RememberMe choice, its subject, its ID nor the Info of the cookie
+// it came from.
+func TestManagerNewSessionInheritsNothing(t *testing.T) {
+	for _, end := range []string{"destroy", "rejected"} {
+		t.Run(end, func(t *testing.T) {
+			f := newFixture(t, sealed.Options{})
+			f.m.Subject = func(v sess) string { return v.User }
+			f.m.Validate = func(ctx context.Context, v sess, info sealed.SessionInfo) error {
+				if end == "rejected" && v.User == "old" {
+					return errors.New("no longer allowed")
+				}
+				return nil
+			}
+			var old, fresh sealed.SessionInfo
+			mux := http.NewServeMux()
+			mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+				f.m.Put(r.Context(), sess{User: "old"})
+				f.m.RememberMe(r.Context(), false)
+			})
+			mux.HandleFunc("/again", func(w http.ResponseWriter, r *http.Request) {
+				if end == "destroy" {
+					old, _ = f.m.Info(r.Context())
+					f.m.Destroy(r.Context())
+				} else if _, ok := f.m.Get(r.Context()); ok {
+					t.Error("Validate's rejection did not end the session")
+				}
+				f.m.Put(r.Context(), sess{User: "new"})
+				fresh, _ = f.m.Info(r.Context())
+			})
+			c := newClient(t, f.m.Handler(mux))
+			if sc := setCookies(t, c.do("POST", "/login"))["session"]; sc == nil || sc.MaxAge != 0 {
+				t.Fatalf("login: want a browser-session cookie, got %+v", sc)
+			}
+			resp := c.do("POST", "/again")
+			if sc := setCookies(t, resp)["session"]; sc == nil || sc.MaxAge <= 0 {
+				t.Errorf("the new session's cookie: want a Max-Age (Options.BrowserSession is false), got %+v", sc)
+			}
+			if fresh.KeyID != "" || fresh.Stale || !fresh.Expires.IsZero() {
+				t.Errorf("the new session's Info describes the old cookie: %+v", fresh.Info)
+			}
+			if fresh.Subject != "" {
+				t.Errorf("the new session has the old subject %q before it is written", fresh.Subject)
+			}
+			if end == "destroy" && (old.ID == (sealed.SessionID{}) || fresh.ID == old.ID) {
+				t.Errorf("session IDs: old %v, new %v", old.ID, fresh.ID)
+			}
+		})
 	}
 }
