@@ -88,9 +88,14 @@ func (m *MemoryStore) Register(ctx context.Context, s SessionRecord) error {
 		recs = make(map[SessionID]SessionRecord)
 		m.registry[s.Subject] = recs
 	}
+	old, had := recs[s.ID]
 	delete(recs, s.Replaces)
 	recs[s.ID] = s
-	heap.Push(&m.expiries, expiry{at: s.Expires, session: s.ID, subject: s.Subject, record: true})
+	// Every idle refresh registers the session again, with the same
+	// deadline: one queued expiry serves them all.
+	if !had || !old.Expires.Equal(s.Expires) {
+		heap.Push(&m.expiries, expiry{at: s.Expires, session: s.ID, subject: s.Subject, record: true})
+	}
 	return nil
 }
 
