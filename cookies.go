@@ -120,8 +120,10 @@ func (m *Manager[T]) checkExpiry(now, deadline, refreshed int64) error {
 
 // write adds the Set-Cookie lines for s to h: the sealed session (or flash
 // messages), and expiring cookies for every carried cookie not overwritten.
-// On error h is left untouched. It runs with s.mu held.
-func (m *Manager[T]) write(h http.Header, s *state[T]) error {
+// On error h is left untouched. It runs with s.mu held, and returns the
+// record to register for the device list, if any (ok), which the caller
+// registers once it has released the lock: a store may do I/O.
+func (m *Manager[T]) write(h http.Header, s *state[T]) (reg SessionRecord, ok bool, err error) {
 	now := m.now().Unix()
 	live := s.has || len(s.flashes) > 0
 	if live && s.issued == 0 { // flash messages without a session
@@ -136,21 +138,21 @@ func (m *Manager[T]) write(h http.Header, s *state[T]) error {
 	n := 0           // chunks written; 0: the unchunked cookie, if live
 	if live {
 		if err := m.identify(s); err != nil {
-			return err
+			return reg, false, err
 		}
 		p := encodeBuf.Get().(*[]byte)
 		defer putEncodeBuf(p)
 		b, err := m.encodePayload((*p)[:0], s, now)
 		*p = b
 		if err != nil {
-			return err
+			return reg, false, err
 		}
 		q := encodeBuf.Get().(*[]byte)
 		defer putEncodeBuf(q)
 		out, chunks, size, err := m.seal((*q)[:0], b, exp)
 		*q = out
 		if err != nil {
-			return err
+			return reg, false, err
 		}
 		n = chunks
 		ttl := exp - now
@@ -158,12 +160,11 @@ func (m *Manager[T]) write(h http.Header, s *state[T]) error {
 			ttl = 0 // a browser-session cookie: no Max-Age
 		}
 		if set, err = m.appendSessionCookies(set, out, n, size, ttl); err != nil {
-			return err
+			return reg, false, err
 		}
 	}
-	set, err := m.appendExpired(set, s, live, n)
-	if err != nil || len(set) == 0 {
-		return err
+	if set, err = m.appendExpired(set, s, live, n); err != nil || len(set) == 0 {
+		return reg, false, err
 	}
 	h["Set-Cookie"] = append(h["Set-Cookie"], set...)
 	cacheheader.ForSetCookie(h, &s.vary)
@@ -176,13 +177,10 @@ func (m *Manager[T]) write(h http.Header, s *state[T]) error {
 		}
 	}
 	if live && s.has && s.register && m.revs != nil && s.subject != "" {
-		rec := m.registration(s, now)
-		s.register, s.replaces = false, SessionID{}
-		if err := m.revs.Register(s.Context, rec); err != nil {
-			m.report(s.Context, fmt.Errorf("sealed: registering the session for the device list: %w", err), true)
-		}
+		reg, s.register, s.replaces = m.registration(s, now), false, SessionID{}
+		return reg, true, nil
 	}
-	return nil
+	return reg, false, nil
 }
 
 // identify sets the subject and session ID that s is sealed with: the

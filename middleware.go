@@ -842,19 +842,31 @@ func (s *state[T]) info() SessionInfo {
 
 // commit writes the session's cookies into h once. Later calls do nothing.
 func (s *state[T]) commit(h http.Header) error {
+	reg, register, err := s.commitLocked(h)
+	if register { // after unlocking: the store may do I/O
+		if err := s.m.revs.Register(s.Context, reg); err != nil {
+			s.m.report(s.Context, fmt.Errorf("sealed: registering the session for the device list: %w", err), true)
+		}
+	}
+	return err
+}
+
+// commitLocked writes the cookies into h under s.mu, returning the record
+// to register, if any.
+func (s *state[T]) commitLocked(h http.Header) (reg SessionRecord, register bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.committed {
-		return nil
+		return reg, false, nil
 	}
 	s.committed = true
 	if s.dirty {
-		if err := s.m.write(h, s); err != nil {
-			return err // h untouched: the client keeps its cookies
+		if reg, register, err = s.m.write(h, s); err != nil {
+			return reg, false, err // h untouched: the client keeps its cookies
 		}
 	}
 	if s.loaded {
 		cacheheader.VaryCookie(h, &s.vary) // the response depends on the Cookie header
 	}
-	return nil
+	return reg, register, nil
 }

@@ -378,3 +378,45 @@ func TestMemoryStoreIdempotent(t *testing.T) {
 		t.Error("an earlier entry replaced a later one")
 	}
 }
+
+// blockingStore's Register waits until the handler's other goroutine has
+// read the session, as a store waiting on the network would let it.
+type blockingStore struct {
+	*sealed.MemoryStore
+	registering, read chan struct{}
+}
+
+func (s *blockingStore) Register(ctx context.Context, r sealed.SessionRecord) error {
+	close(s.registering)
+	select {
+	case <-s.read:
+		return s.MemoryStore.Register(ctx, r)
+	case <-time.After(5 * time.Second):
+		return errors.New("the session stayed locked while registering")
+	}
+}
+
+// Registering for the device list may do I/O: the Manager does it without
+// holding the session's lock, so other goroutines of the request can still
+// read the session meanwhile.
+func TestRegisterOutsideTheLock(t *testing.T) {
+	store := &blockingStore{sealed.NewMemoryStore(nil), make(chan struct{}), make(chan struct{})}
+	f := newFixture(t, sealed.Options{Revocations: store})
+	f.m.Subject = func(v sess) string { return v.User }
+	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.m.Put(r.Context(), sess{User: "a"})
+		go func() {
+			<-store.registering
+			f.m.Get(r.Context())
+			close(store.read)
+		}()
+		io.WriteString(w, "ok") // commits the session: Register
+	}))
+	newClient(t, h).do("POST", "/")
+	if errs := f.hook.take(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if recs, _ := store.Sessions(context.Background(), "a"); len(recs) != 1 {
+		t.Errorf("%d sessions registered, want 1", len(recs))
+	}
+}
