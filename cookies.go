@@ -80,9 +80,10 @@ func (s *state[T]) open(ctx context.Context, c *format.Cookies) error {
 			return fmt.Errorf("%w: %w", ErrRejected, err)
 		}
 	}
-	if info.Stale || (m.idle > 0 && now-pl.Refreshed >= m.refresh) {
+	slide := m.idle > 0 && now-pl.Refreshed >= m.refresh
+	if info.Stale || slide {
 		s.dirty = true // upgrade to the primary key, or slide the idle window
-		s.register = m.idle > 0 && now-pl.Refreshed >= m.refresh
+		s.register = slide
 	}
 	return nil
 }
@@ -126,8 +127,8 @@ func (m *Manager[T]) checkExpiry(now, deadline, refreshed int64) error {
 func (m *Manager[T]) write(h http.Header, s *state[T]) (reg SessionRecord, ok bool, err error) {
 	now := m.now().Unix()
 	live := s.has || len(s.flashes) > 0
-	if live && s.issued == 0 { // flash messages without a session
-		s.renew()
+	if live && s.issued == 0 { // flash messages without a session: no ID to draw
+		s.restart()
 	}
 	exp := s.deadline
 	if m.idle > 0 {

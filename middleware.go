@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -376,7 +375,7 @@ func New[T any](keys KeySource, codec Codec[T], opts Options) (*Manager[T], erro
 
 	// The longest Set-Cookie line we write: the longest chunk name, the
 	// largest Max-Age, every attribute. What is left of 4096 is the chunk.
-	longest := m.cookie(m.name+"."+strconv.Itoa(m.budget-1), "", int(m.lifetime))
+	longest := m.cookie(format.ChunkName(m.name, m.budget-1), "", int(m.lifetime))
 	if err := longest.Valid(); err != nil {
 		return nil, fmt.Errorf("sealed: New: invalid cookie settings (Name %q, Path %q, Domain %q): %w", m.name, m.path, m.domain, err)
 	}
@@ -811,9 +810,14 @@ func (s *state[T]) drop() {
 
 // renew starts a new issue time, absolute deadline and session ID.
 func (s *state[T]) renew() {
+	s.mint(s.restart())
+}
+
+// restart starts a new issue time and absolute deadline, and returns now.
+func (s *state[T]) restart() time.Time {
 	now := s.m.now()
 	s.issued, s.deadline = now.Unix(), now.Unix()+s.m.lifetime
-	s.mint(now)
+	return now
 }
 
 // mint draws a new session ID, minted at now, to be registered in place of
