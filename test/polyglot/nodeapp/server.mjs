@@ -7,10 +7,11 @@
 //
 //   SEALED_JWKS=keys.json PORT=8082 node server.mjs
 //
-// The package's Sessions holds one KeyRing; it has no key source to poll.
-// The server polls the file itself, as Go's jwks.Watch does, and builds a
-// new Sessions when the file changes: a rotation needs no restart. A
-// request keeps the Sessions it started with.
+// The package has no file watcher. The server polls the file itself, as
+// Go's jwks.Watch does, and swaps the ring when the file changes; the one
+// Sessions gets its keys from a key source (() => ring, Go's KeySource),
+// which it asks at every open and seal: a rotation needs no restart and no
+// new Sessions.
 
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -26,20 +27,21 @@ const options = {
 };
 
 let text = readFileSync(file, "utf8");
-let sessions = new Sessions(KeyRing.fromJwks(text), options);
+let ring = KeyRing.fromJwks(text);
 let failed = null;
 setInterval(() => {
   try {
     const next = readFileSync(file, "utf8");
     if (next === text) return;
-    sessions = new Sessions(KeyRing.fromJwks(next), options);
+    ring = KeyRing.fromJwks(next);
     text = next;
     failed = null;
-    console.error(`nodeapp: keys reloaded: ${sessions.ring.ids.join(", ")}`);
+    console.error(`nodeapp: keys reloaded: ${ring.ids.join(", ")}`);
   } catch (e) {
     if (e.message !== failed) console.error(`nodeapp: ${file}: ${(failed = e.message)} (keeping the last good ring)`);
   }
 }, interval).unref();
+const sessions = new Sessions(() => ring, options);
 
 async function body(req) {
   const chunks = [];
