@@ -4,9 +4,9 @@
 # builds the demo and the load client.
 #
 # A scenario sets ROOT and NAME, sources this file, then calls build,
-# starts its processes with `track` (or adds their PIDs to PIDS), and
-# start_nginx PORT... for the load balancer. Commands in ON_EXIT (an
-# array) run at exit before the tracked processes are killed.
+# starts its processes in the background and adds their PIDs to PIDS, and
+# calls start_nginx PORT... for the load balancer. Commands in ON_EXIT (an
+# array) run at exit before the processes in PIDS are killed.
 
 log() { printf '%s: %s\n' "$NAME" "$*" >&2; }
 

@@ -14,14 +14,15 @@
 # -redis-max-stale, and that every revocation holds on every instance
 # afterwards. See test/fleet/loadclient/revoke.go for the steps and what
 # fails the test. Passes with no lost session, no 5xx, no revoked cookie
-# accepted after the bound.
+# accepted after the bound, and every instance reporting (in its log) that
+# Redis lost its data when it came back empty.
 #
 # Usage: test/fleet/revoke.sh     (from anywhere; needs go, nginx, redis-server)
 # Env:   FLEET_BOUND (1s): the propagation bound checked
 #        FLEET_MAX_STALE (30s): the instances' -redis-max-stale
 #        FLEET_OUTAGE (10s): how long Redis is down
 #        FLEET_THINK (100ms): each device's pause between requests
-# Bounded: about 40 s after the build (the load client gives up after five
+# Bounded: about 35 s after the build (the load client gives up after five
 # minutes); everything it starts is stopped on exit, Redis included.
 set -euo pipefail
 
@@ -96,8 +97,14 @@ timeout 300 "$TMP/loadclient" -scenario revoke -url "http://127.0.0.1:$LB" \
 	-redis-stop "'$TMP/redis-ctl' stop" -redis-start "'$TMP/redis-ctl' start" >"$TMP/load.out" || code=$?
 echo "== sealed fleet test: revocation, demo x3 behind nginx, one redis-server =="
 cat "$TMP/load.out"
+# Redis comes back empty, so every instance must notice that it lost its
+# data (redisstore reports it once per change of the generation token).
 for i in 1 2 3; do
 	lost=$(grep -c 'Redis lost its data' "$TMP/server$i.log" || true)
 	echo "server #$i: ${lost} 'Redis lost its data' report(s) after the restart (mirror kept); $(grep -c 'revocations:' "$TMP/server$i.log" || true) store log lines"
+	if [ "$lost" -eq 0 ]; then
+		echo "FAIL: server #$i did not report that Redis lost its data after the restart"
+		code=1
+	fi
 done
 exit "$code"
