@@ -25,14 +25,14 @@ func TestKeyRingsAgree(t *testing.T) {
 		"k1:" + s1 + ":aes256gcm",
 		"k1:" + s1 + ":xchacha20poly1305",
 		"k1:" + s1 + ",k2:" + s2 + ":aes256gcm",
-		"  k1:" + s1 + " , k2:" + s2 + "  ",
 		"k1:" + padded,
 		"", " ", "k1", ":" + s1, "k 1:" + s1, "k,1:" + s1, "k1:" + s1 + ":aes128gcm",
 		"k1:" + s1 + ":aes256gcm:x", "k1:" + short, "k1:" + badBits, "k1:" + s1 + ",k1:" + s2,
-		"k1:" + s1 + ",", "k1: " + s1, "k1:" + s1 + "\n", strings.Repeat("x", 65) + ":" + s1,
+		"k1:" + s1 + ",", "k1:" + s1 + "\n", strings.Repeat("x", 65) + ":" + s1,
 		strings.Repeat("x", 64) + ":" + s1, "k1:" + s1 + "==", "k1:" + strings.ReplaceAll(s1, "-", "+"),
 		"é:" + s1, "k1:" + padded[:len(padded)-1],
 	}
+	texts = append(texts, trickyKeyRings(s1, s2)...)
 	key := func(kid, k string, extra string) string {
 		return `{"kty":"oct","kid":` + strconvQuote(kid) + `,"k":"` + k + `"` + extra + `}`
 	}

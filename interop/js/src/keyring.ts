@@ -77,17 +77,18 @@ export class KeyRing {
    * Parses the environment form "id:secret[:suite],id2:secret2,...": the
    * secret in base64url (unpadded, or padded with '='), the suite
    * "xchacha20poly1305" (the default) or "aes256gcm". Entries are trimmed of
-   * surrounding whitespace; the first is the primary. The rules and the
-   * errors are those of Go's sealed.ParseKeyRing.
+   * surrounding whitespace, Go's unicode.IsSpace (not what String.trim
+   * trims); the first is the primary. The rules and the errors are those of
+   * Go's sealed.ParseKeyRing.
    */
   static parse(text: string): KeyRing {
     if (typeof text !== "string") throw new KeyRingError("sealed: key ring: want a string");
-    const s = text.trim();
+    const s = trimSpace(text);
     if (s === "") throw new KeyRingError("sealed: key ring: empty");
     const keys: RingKey[] = [];
     s.split(",").forEach((entry, i) => {
       const where = `sealed: key ring: entry ${i + 1}`;
-      const e = entry.trim();
+      const e = trimSpace(entry);
       const colon = e.indexOf(":");
       if (colon < 0) throw new KeyRingError(`${where}: want id:base64url-secret`);
       const id = e.slice(0, colon);
@@ -230,6 +231,18 @@ export class KeyRing {
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
   }
+}
+
+// The characters Go's unicode.IsSpace reports, which strings.TrimSpace
+// trims. String.prototype.trim differs: it trims U+FEFF and keeps U+0085.
+const GO_SPACE = "\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
+
+// s without leading and trailing GO_SPACE, as Go's strings.TrimSpace.
+function trimSpace(s: string): string {
+  let i = 0, j = s.length;
+  while (i < j && GO_SPACE.includes(s[i])) i++;
+  while (j > i && GO_SPACE.includes(s[j - 1])) j--;
+  return s.slice(i, j);
 }
 
 function makeKey(id: string, secret: Uint8Array, suite: Suite): RingKey {

@@ -16,6 +16,15 @@ test("parse: the environment form, primary first, suites", () => {
   assert.deepEqual([...keyIdentifier("k1")], [0x6a, 0xb9, 0xf1, 0xeb]); // docs/FORMAT.md's example
 });
 
+test("parse: trims Go's whitespace (unicode.IsSpace), not String.trim's", () => {
+  for (const text of [`k1:${s1}\u0085`, `\u0085k1:${s1}`, `\u00a0k1:${s1}\u2003`, `k1:${s1}\u0085,\u3000k2:${s2}`]) {
+    assert.deepEqual(KeyRing.parse(text).ids.slice(0, 1), ["k1"], JSON.stringify(text));
+  }
+  for (const text of [`\ufeffk1:${s1}`, `k1:${s1}\ufeff`, `k1:${s1},\ufeffk2:${s2}`, `k1:${s1}\x1c`, `\u200bk1:${s1}`]) {
+    assert.throws(() => KeyRing.parse(text), KeyRingError, JSON.stringify(text));
+  }
+});
+
 test("parse: errors name the entry, never the ID or the secret", () => {
   for (const [text, want] of [
     ["", /empty/],
