@@ -119,9 +119,10 @@ export class KeyRing {
    * first key the primary, each {"kty": "oct", "kid": ID, "k": 32 bytes in
    * base64url}, with "alg" "XC20P", "dir" or absent for XChaCha20-Poly1305
    * and "A256GCM" for AES-256-GCM, and "use", if present, "enc". One bad key
-   * rejects the whole set. Member names match case-insensitively, as Go's
-   * encoding/json matches them; a set that spells one member in two ways
-   * is refused. Errors name keys by position only.
+   * rejects the whole set. Member names are case-sensitive (RFC 7517), as
+   * in jwks.Parse: "KID" is not "kid", only an unknown member; a member
+   * given twice in one object counts with its last value. Errors name keys
+   * by position only.
    */
   static fromJwks(json: string | Uint8Array): KeyRing {
     const text = typeof json === "string" ? json : new TextDecoder().decode(json);
