@@ -106,9 +106,9 @@ else
 	fi
 fi
 
-# The modules: their directories, the root first.
-mods=$(cd "$src" && find . -name go.mod -not -path '*/node_modules/*' -not -path '*/testdata/*' |
-	sed 's|^\./||; s|/\{0,1\}go\.mod$||; s|^$|.|' | LC_ALL=C sort)
+# The modules: their directories, the root first, as the checked tree's own
+# scripts/modules.sh lists them (one definition of what a module is).
+mods=$("$src/scripts/modules.sh" list)
 modpath() { (cd "$src" && go mod edit -print "$1/go.mod" | awk '$1 == "module" { print $2; exit }'); }
 # tagname PATH VERSION: the tag that gives module PATH its VERSION.
 tagname() {
