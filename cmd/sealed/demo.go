@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/fips140"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -225,11 +224,7 @@ func demoKeys() (ring *sealed.KeyRing, ephemeral bool, err error) {
 		}
 		return ring, false, nil
 	}
-	suite := sealed.XChaCha20Poly1305
-	if fips140.Enforced() { // GODEBUG=fips140=only: the one suite allowed
-		suite = sealed.AES256GCM
-	}
-	key, err := sealed.GenerateSuiteKey(suite, "demo-"+time.Now().UTC().Format("20060102-150405"))
+	key, err := sealed.GenerateSuiteKey(defaultSuite(), "demo-"+time.Now().UTC().Format("20060102-150405"))
 	if err != nil {
 		return nil, false, err
 	}

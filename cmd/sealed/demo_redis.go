@@ -78,7 +78,7 @@ func (d *demoRedis) Stats() any {
 
 // demoQueuedNote is what a revocation that redisstore queued answers, with
 // 202 Accepted.
-const demoQueuedNote = "Redis is unreachable: the revocation holds on this instance now, and on every instance once Redis is back"
+const demoQueuedNote = "Redis is unreachable: the revocation holds on this instance now, and on every instance once Redis is back, if this instance is still running then"
 
 // answerRevoke answers a request whose revocation returned err: 200 and
 // body when it was recorded; 202 and body with a note when the store queued

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/sealedcookie/sealed"
-	"github.com/sealedcookie/sealed/redisstore"
 )
 
 // demoStats is what GET /debug/sealed answers: the Manager's counters
@@ -18,13 +17,11 @@ type demoStats struct {
 }
 
 // revocationStats returns the store's own counters: its Stats when it has
-// a Stats method (the demo's Redis store), those of a bare redisstore.Store,
-// else the number of entries of a MemoryStore.
+// a Stats method (the demo's Redis store), else the number of entries of a
+// MemoryStore.
 func revocationStats(store sealed.RevocationStore) any {
 	switch s := store.(type) {
 	case interface{ Stats() any }:
-		return s.Stats()
-	case *redisstore.Store:
 		return s.Stats()
 	case *sealed.MemoryStore:
 		return map[string]int{"Size": s.Len()}

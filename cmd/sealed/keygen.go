@@ -57,7 +57,7 @@ func runKeygen(args []string, stdout, stderr io.Writer) int {
 	}
 	if *suiteName == "" {
 		*suiteName = "xchacha"
-		if fips140.Enforced() { // the only suite that works here
+		if defaultSuite() == sealed.AES256GCM {
 			*suiteName = "fips"
 		}
 	}
@@ -100,6 +100,16 @@ func runKeygen(args []string, stdout, stderr io.Writer) int {
 }
 
 // suites are the names --suite accepts.
+// defaultSuite is the suite of keys the CLI makes when none is asked for:
+// AES256GCM under GODEBUG=fips140=only, the one suite allowed there, else
+// XChaCha20Poly1305.
+func defaultSuite() sealed.Suite {
+	if fips140.Enforced() {
+		return sealed.AES256GCM
+	}
+	return sealed.XChaCha20Poly1305
+}
+
 var suites = map[string]sealed.Suite{
 	"xchacha":                         sealed.XChaCha20Poly1305,
 	sealed.XChaCha20Poly1305.String(): sealed.XChaCha20Poly1305,

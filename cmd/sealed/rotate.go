@@ -201,7 +201,7 @@ func newRotateKey(id, secretEnv string, suite sealed.Suite) (sealed.Key, error) 
 	// ParseKeyRing decodes and checks the secret and never echoes it.
 	r, err := sealed.ParseKeyRing(id + ":" + strings.TrimSpace(v) + ":" + suite.String())
 	if err != nil {
-		return sealed.Key{}, errors.New("$" + secretEnv + ": want a 32-byte secret in base64url (for example from 'sealed keygen --env', the part after the colon)")
+		return sealed.Key{}, errors.New("$" + secretEnv + ": want a 32-byte secret in base64url (for example from 'sealed keygen --env', the part between the first and second colon)")
 	}
 	return r.Primary(), nil
 }
