@@ -9,7 +9,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { decodeBase64url, encodeBase64url, randomBytes, utf8, utf8Length } from "./bytes.js";
 import { deflate, inflate, InflateError } from "./deflate.js";
 import { fail, type OpenInfo } from "./errors.js";
-import { KeyRing, type RingKey } from "./keyring.js";
+import { KeyRing, secretOf, type RingKey } from "./keyring.js";
 
 // Layout, version 1 (docs/FORMAT.md, "Layout").
 export const VERSION_1 = 0x01;
@@ -164,11 +164,11 @@ export function open(keys: KeyRing, name: string, value: string, options: OpenOp
   try {
     if (version === VERSION_1) {
       const nonce = raw.subarray(HEADER_LEN, HEADER_LEN + NONCE_LEN);
-      opened = xchacha20poly1305(key.secret, nonce, ad).decrypt(raw.subarray(HEADER_LEN + NONCE_LEN));
+      opened = xchacha20poly1305(secretOf(key), nonce, ad).decrypt(raw.subarray(HEADER_LEN + NONCE_LEN));
     } else {
       const salt = raw.subarray(HEADER_LEN, HEADER_LEN + SALT_LEN);
       const nonce = raw.subarray(HEADER_LEN + SALT_LEN, HEADER_LEN + SALT_LEN + GCM_NONCE_LEN);
-      opened = gcm(valueKey(key.secret, salt), nonce, ad).decrypt(raw.subarray(HEADER_LEN + SALT_LEN + GCM_NONCE_LEN));
+      opened = gcm(valueKey(secretOf(key), salt), nonce, ad).decrypt(raw.subarray(HEADER_LEN + SALT_LEN + GCM_NONCE_LEN));
     }
   } catch {
     fail("invalid", `authentication failed (tampered, another secret for key ${JSON.stringify(key.id)}, another cookie name or another purpose)`);
@@ -250,7 +250,7 @@ function sealFlagged(keys: KeyRing, name: string, body: Uint8Array, flags: numbe
     const n = nonce ?? randomBytes(NONCE_LEN);
     if (n.length !== NONCE_LEN) throw new TypeError(`sealed: nonce must be ${NONCE_LEN} bytes`);
     // 4. AEAD seal.
-    sealed = xchacha20poly1305(key.secret, n, ad).encrypt(body);
+    sealed = xchacha20poly1305(secretOf(key), n, ad).encrypt(body);
     random = n;
   } else {
     const s = salt ?? randomBytes(SALT_LEN);
@@ -258,7 +258,7 @@ function sealFlagged(keys: KeyRing, name: string, body: Uint8Array, flags: numbe
     if (s.length !== SALT_LEN || n.length !== GCM_NONCE_LEN) {
       throw new TypeError(`sealed: version 2 takes a ${SALT_LEN}-byte salt and a ${GCM_NONCE_LEN}-byte nonce`);
     }
-    sealed = gcm(valueKey(key.secret, s), n, ad).encrypt(body);
+    sealed = gcm(valueKey(secretOf(key), s), n, ad).encrypt(body);
     random = new Uint8Array(SALT_LEN + GCM_NONCE_LEN);
     random.set(s);
     random.set(n, SALT_LEN);

@@ -39,8 +39,20 @@ export interface RingKey {
   readonly version: number;
   /** The first 4 bytes of SHA-256 of the ID. */
   readonly kid: Uint8Array;
-  /** @internal */
-  readonly secret: Uint8Array;
+}
+
+// The secrets, out of the key objects: no rendering of a key (String,
+// JSON.stringify, util.inspect even with showHidden) can reach them.
+const secrets = new WeakMap<RingKey, Uint8Array>();
+
+/**
+ * The secret of a key that makeKey made. @internal: for core.ts; index.ts
+ * does not export it.
+ */
+export function secretOf(key: RingKey): Uint8Array {
+  const secret = secrets.get(key);
+  if (secret === undefined) throw new TypeError("sealed: not a key of a KeyRing");
+  return secret;
 }
 
 /** Reports whether id is a valid key ID: 1 to 64 bytes of printable ASCII other than space, ',' and ':'. */
@@ -247,10 +259,9 @@ function trimSpace(s: string): string {
 }
 
 function makeKey(id: string, secret: Uint8Array, suite: Suite): RingKey {
-  const key: RingKey = { id, suite, version: SUITE_VERSION[suite], kid: keyIdentifier(id), secret: Uint8Array.from(secret) };
-  // The secret is not enumerable: JSON.stringify(key) and spreads leave it out.
-  Object.defineProperty(key, "secret", { enumerable: false });
-  return Object.freeze(key);
+  const key: RingKey = Object.freeze({ id, suite, version: SUITE_VERSION[suite], kid: keyIdentifier(id) });
+  secrets.set(key, Uint8Array.from(secret)); // a copy: the caller may clear theirs
+  return key;
 }
 
 // The member of o called exactly name, undefined if none. Member names are

@@ -46,7 +46,19 @@ def test_parse_env_form() -> None:
     assert [k.suite for k in ring] == ["xchacha20poly1305", "aes256gcm", "aes256gcm"]
     assert KeyRing.parse(ring.format()).format() == ring.format()
     assert ring.format().startswith(f"new:{SECRET_TEXT},old:")
-    assert SECRET_TEXT not in repr(ring) and "new" in repr(ring)
+    assert "new" in repr(ring)
+
+
+def test_key_and_ring_never_show_the_secret() -> None:
+    # A leak would show the bytes (repr(bytes)), not the base64 text.
+    other = os.urandom(32)
+    ring = KeyRing.parse(f"new:{SECRET_TEXT},old:{b64(other)}:aes256gcm")
+    for secret in (SECRET, other):
+        text = b64(secret)
+        for x in (ring, ring.primary, ring[1], Key("k", secret)):
+            for shown in (repr(x), str(x), f"{x}", f"{x!r}"):
+                assert text not in shown and repr(secret) not in shown and secret.hex() not in shown, shown
+                assert "secret=" not in shown, shown
 
 
 def test_kid_is_sha256_prefix() -> None:
