@@ -105,12 +105,6 @@ func decode(f, v string) (sealed.Revocation, error) {
 	return r, nil
 }
 
-// message returns what the revoke script publishes for a field and value.
-// It is built by the script; this is its Go twin, for tests.
-func message(f, v string) string {
-	return strconv.Itoa(len(f)) + ":" + f + v
-}
-
 // decodeMessage returns the Revocation of a published message.
 func decodeMessage(m string) (sealed.Revocation, error) {
 	n, rest, ok := strings.Cut(m, ":")

@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,4 +82,10 @@ func FuzzDecodeMessage(f *testing.F) {
 			t.Fatalf("%q: %+v, then %+v, %v", m, r, back, err)
 		}
 	})
+}
+
+// message returns what the revoke script publishes for a field and value.
+// It is built by the script; this is its Go twin.
+func message(f, v string) string {
+	return strconv.Itoa(len(f)) + ":" + f + v
 }

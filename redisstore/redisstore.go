@@ -83,9 +83,10 @@
 //	                     a JSON record; the key expires with its latest
 //	                     record
 //
-// Revocations expire by themselves (Lifetime plus ClockSkew after they
-// were made), so the data stays bounded by the revocations of one session
-// lifetime. Redis must keep its data across restarts (AOF or RDB
+// Revocations expire Lifetime plus ClockSkew after they were made: every
+// running Store deletes expired entries from Redis each ResyncInterval, so
+// the data stays bounded by the revocations of one session lifetime (if
+// every Store's ResyncInterval is negative, nothing deletes them). Redis must keep its data across restarts (AOF or RDB
 // persistence): a Redis that comes back empty has forgotten every
 // revocation. Running Stores notice it (the generation token changed) and
 // keep what their mirrors hold, but an instance started afterwards cannot
@@ -149,7 +150,7 @@ type Options struct {
 
 	// ResyncInterval is how often the Store drops expired entries from
 	// Redis and reloads every revocation, besides the reload after each
-	// reconnection. Zero value: one minute. Negative: never.
+	// reconnection. Zero value: one minute. Negative: never (then expired entries stay in Redis unless another Store deletes them).
 	ResyncInterval time.Duration
 
 	// MaxPending bounds the outbox of revocations waiting for Redis; when
@@ -451,6 +452,11 @@ func (s *Store) markFresh(t time.Time) {
 func (s *Store) apply(r sealed.Revocation) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.applyLocked(r)
+}
+
+// applyLocked is apply with s.mu held.
+func (s *Store) applyLocked(r sealed.Revocation) {
 	_ = s.mirror.Load().Revoke(context.Background(), r) // a MemoryStore never fails
 	if s.building != nil {
 		_ = s.building.Revoke(context.Background(), r)
@@ -463,10 +469,7 @@ func (s *Store) apply(r sealed.Revocation) {
 func (s *Store) applyLocal(r sealed.Revocation) (n uint64, online bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_ = s.mirror.Load().Revoke(context.Background(), r)
-	if s.building != nil {
-		_ = s.building.Revoke(context.Background(), r)
-	}
+	s.applyLocked(r)
 	s.nextID++
 	s.inflight[s.nextID] = r
 	return s.nextID, s.online
