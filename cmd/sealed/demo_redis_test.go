@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -298,26 +296,7 @@ func TestDemoCommandRedis(t *testing.T) {
 			t.Errorf("exit %d, stderr %q", code, stderr.String())
 		}
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	old := demoContext
-	demoContext = func() (context.Context, context.CancelFunc) { return ctx, cancel }
-	defer func() { demoContext = old }()
-	var stdout, stderr syncBuffer
-	code := make(chan int, 1)
-	go func() {
-		code <- run([]string{"demo", "-addr", "127.0.0.1:0", "-redis", r.Addr(), "-redis-max-stale", "30s"}, &stdout, &stderr)
-	}()
-	re := regexp.MustCompile(`serving (http://localhost:\d+/)`)
-	var base string
-	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := re.FindStringSubmatch(stdout.String()); m != nil {
-			base = m[1]
-		}
-	}
-	if base == "" {
-		t.Fatalf("no URL printed: %q %q", stdout.String(), stderr.String())
-	}
+	base, stdout := startDemo(t, "-addr", "127.0.0.1:0", "-redis", r.Addr(), "-redis-max-stale", "30s")
 	if want := fmt.Sprintf("revocations shared through Redis at %s; while it is unreachable, trusted for 30s", r.Addr()); !strings.Contains(stdout.String(), want) {
 		t.Errorf("stdout %q lacks %q", stdout.String(), want)
 	}
@@ -330,14 +309,5 @@ func TestDemoCommandRedis(t *testing.T) {
 	resp.Body.Close()
 	if rs := st.Revocations; err != nil || rs.Store != "redis" || !rs.Connected || rs.MaxStaleSeconds != 30 {
 		t.Errorf("/debug/sealed: %+v (%v)", st, err)
-	}
-	cancel()
-	select {
-	case c := <-code:
-		if c != 0 {
-			t.Errorf("exit %d, stderr %q", c, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("demo did not stop")
 	}
 }

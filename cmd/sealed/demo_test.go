@@ -237,24 +237,7 @@ func TestDemoCommand(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("SEALED_KEYS", tc.keys)
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			old := demoContext
-			demoContext = func() (context.Context, context.CancelFunc) { return ctx, cancel }
-			defer func() { demoContext = old }()
-			var stdout, stderr syncBuffer
-			code := make(chan int, 1)
-			go func() { code <- run([]string{"demo", "-addr", "127.0.0.1:0"}, &stdout, &stderr) }()
-			re := regexp.MustCompile(`serving (http://localhost:\d+/)`)
-			var base string
-			for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-				if m := re.FindStringSubmatch(stdout.String()); m != nil {
-					base = m[1]
-				}
-			}
-			if base == "" {
-				t.Fatalf("no URL printed: %q %q", stdout.String(), stderr.String())
-			}
+			base, stdout := startDemo(t, "-addr", "127.0.0.1:0")
 			if !strings.Contains(stdout.String(), tc.want) {
 				t.Errorf("stdout %q lacks %q", stdout.String(), tc.want)
 			}
@@ -269,15 +252,40 @@ func TestDemoCommand(t *testing.T) {
 			if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Set-Cookie"), "; Secure") {
 				t.Errorf("create_session: %d %q", resp.StatusCode, resp.Header.Get("Set-Cookie"))
 			}
-			cancel()
-			select {
-			case c := <-code:
-				if c != 0 {
-					t.Errorf("exit %d, stderr %q", c, stderr.String())
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatal("demo did not stop")
-			}
 		})
 	}
+}
+
+// startDemo runs 'sealed demo' with args until the test ends, and returns
+// the URL it serves and its standard output. At the end it stops the demo
+// the way a signal would and checks that it exits with 0.
+func startDemo(t *testing.T, args ...string) (base string, stdout *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	old := demoContext
+	demoContext = func() (context.Context, context.CancelFunc) { return ctx, cancel }
+	stdout = new(syncBuffer)
+	var stderr syncBuffer
+	code := make(chan int, 1)
+	go func() { code <- run(append([]string{"demo"}, args...), stdout, &stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case c := <-code:
+			if c != 0 {
+				t.Errorf("demo exit %d, stderr %q", c, stderr.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("demo did not stop")
+		}
+		demoContext = old
+	})
+	re := regexp.MustCompile(`serving (http://localhost:\d+/)`)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			return m[1], stdout
+		}
+	}
+	t.Fatalf("no URL printed: %q %q", stdout.String(), stderr.String())
+	return "", nil
 }
