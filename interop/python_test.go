@@ -43,37 +43,25 @@ import (
 
 const pyHint = "install with: apt-get update && apt-get install -y python3-cryptography python3-pytest python3-starlette python3-httpx python3-fastapi python3-uvicorn"
 
-// pythons caches, per import list, the first interpreter that can import it.
-var pyInterpreters sync.Map // imports -> string ("" when none can)
+// pyInterpreters caches, per import list, the interpreter peertest found.
+var pyInterpreters sync.Map // imports -> string
 
-// python returns a python3 that can import imports, or skips t (fails it
-// with SEALED_PYTHON=1 or SEALED_INTEROP=1).
+// pyInterpreter returns a python3 that can import imports: the one
+// SEALED_SESSION_PYTHON names, and no other, if set; else /usr/bin/python3
+// or python3. Without one it skips t (fails it with SEALED_PYTHON=1 or
+// SEALED_INTEROP=1).
 func pyInterpreter(t *testing.T, imports string) string {
 	t.Helper()
+	if found, ok := pyInterpreters.Load(imports); ok {
+		return found.(string)
+	}
 	candidates := []string{"/usr/bin/python3", "python3"}
 	if p := os.Getenv("SEALED_SESSION_PYTHON"); p != "" {
 		candidates = []string{p}
 	}
-	found, ok := pyInterpreters.Load(imports)
-	if !ok {
-		found = ""
-		for _, c := range candidates {
-			path, err := exec.LookPath(c)
-			if err == nil && exec.Command(path, "-c", "import "+imports).Run() == nil {
-				found = path
-				break
-			}
-		}
-		pyInterpreters.Store(imports, found)
-	}
-	if found == "" {
-		what := fmt.Sprintf("no python3 can import %s (tried %s)", imports, strings.Join(candidates, ", "))
-		if os.Getenv("SEALED_PYTHON") == "1" {
-			t.Fatalf("SEALED_PYTHON=1 but %s: %s", what, pyHint)
-		}
-		peertest.Missing(t, what, pyHint)
-	}
-	return found.(string)
+	found := peertest.StrictPython(t, "SEALED_PYTHON", "", imports, pyHint, candidates...)
+	pyInterpreters.Store(imports, found)
+	return found
 }
 
 // pyCommand returns the command that runs sealedpy.py with args.

@@ -32,8 +32,20 @@ const NPMHint = "run `npm ci --prefix interop` from the repository root"
 // install; both appear in the message.
 func Missing(t testing.TB, what, how string) {
 	t.Helper()
-	if os.Getenv("SEALED_INTEROP") == "1" {
-		t.Fatalf("SEALED_INTEROP=1 but %s: %s", what, how)
+	missing(t, "", what, how)
+}
+
+// missing is [Missing], also failing t when the environment variable
+// strict, if not "", is 1.
+func missing(t testing.TB, strict, what, how string) {
+	t.Helper()
+	for _, env := range []string{"SEALED_INTEROP", strict} {
+		if env != "" && os.Getenv(env) == "1" {
+			t.Fatalf("%s=1 but %s: %s", env, what, how)
+		}
+	}
+	if strict != "" {
+		t.Skipf("%s: %s (SEALED_INTEROP=1 or %s=1 makes this fatal)", what, how, strict)
 	}
 	t.Skipf("%s: %s (SEALED_INTEROP=1 makes this fatal)", what, how)
 }
@@ -113,6 +125,14 @@ func modulePath(gomod string) string {
 // [Missing] with how as the install hint.
 func Python(t testing.TB, envOverride, imports, how string, candidates ...string) string {
 	t.Helper()
+	return StrictPython(t, "", envOverride, imports, how, candidates...)
+}
+
+// StrictPython is [Python] for a suite with a switch of its own: when the
+// environment variable strict is 1, a missing interpreter fails t, as with
+// SEALED_INTEROP=1.
+func StrictPython(t testing.TB, strict, envOverride, imports, how string, candidates ...string) string {
+	t.Helper()
 	tried := strings.Join(candidates, ", ")
 	if envOverride != "" {
 		tried = "$" + envOverride + ", " + tried
@@ -129,7 +149,7 @@ func Python(t testing.TB, envOverride, imports, how string, candidates ...string
 			return path
 		}
 	}
-	Missing(t, fmt.Sprintf("no python3 can import %s (tried %s)", imports, tried), how)
+	missing(t, strict, fmt.Sprintf("no python3 can import %s (tried %s)", imports, tried), how)
 	return ""
 }
 

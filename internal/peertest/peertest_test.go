@@ -1,6 +1,7 @@
 package peertest
 
 import (
+	"cmp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,20 +22,24 @@ func TestHelperProcess(t *testing.T) {
 		Node(t)
 	case "python":
 		Python(t, "PEERTEST_NO_PYTHON", "sys", "install it", filepath.Join(t.TempDir(), "python3"))
+	case "strictpython":
+		StrictPython(t, "PEERTEST_STRICT", "PEERTEST_NO_PYTHON", "sys", "install it", filepath.Join(t.TempDir(), "python3"))
 	}
 	t.Error("the missing peer did not end the test")
 }
 
-// TestMissing: a missing peer skips the test, unless SEALED_INTEROP=1,
-// when it fails it; both say what is missing and how to install it.
+// TestMissing: a missing peer skips the test, unless SEALED_INTEROP=1 (or,
+// for StrictPython, its own variable is 1), when it fails it; both say what
+// is missing and how to install it.
 func TestMissing(t *testing.T) {
 	for _, tc := range []struct{ helper, what, how string }{
 		{"missing", "the peer is missing", "install it"},
 		{"node", "node is not on PATH", NPMHint},
 		{"python", "no python3 can import sys (tried $PEERTEST_NO_PYTHON, ", "install it"},
+		{"strictpython", "no python3 can import sys (tried $PEERTEST_NO_PYTHON, ", "install it"},
 	} {
-		for _, interop := range []string{"", "1"} {
-			t.Run(tc.helper+"/SEALED_INTEROP="+interop, func(t *testing.T) {
+		for _, env := range []string{"", "SEALED_INTEROP=1", "PEERTEST_STRICT=1"} {
+			t.Run(tc.helper+"/"+env, func(t *testing.T) {
 				t.Parallel()
 				cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.v", "-test.count=1")
 				for _, kv := range os.Environ() {
@@ -42,13 +47,17 @@ func TestMissing(t *testing.T) {
 						cmd.Env = append(cmd.Env, kv)
 					}
 				}
-				cmd.Env = append(cmd.Env, "PEERTEST_HELPER="+tc.helper, "SEALED_INTEROP="+interop)
+				cmd.Env = append(cmd.Env, "PEERTEST_HELPER="+tc.helper, cmp.Or(env, "SEALED_INTEROP="))
 				out, err := cmd.CombinedOutput()
+				fatal := env == "SEALED_INTEROP=1" || (env == "PEERTEST_STRICT=1" && tc.helper == "strictpython")
 				want := "--- SKIP: TestHelperProcess"
-				if interop == "1" {
+				if fatal {
 					want = "--- FAIL: TestHelperProcess"
 				}
-				if (err != nil) != (interop == "1") || !strings.Contains(string(out), want) ||
+				if env != "" && fatal && !strings.Contains(string(out), env+" but ") {
+					t.Errorf("the failure does not name %s:\n%s", env, out)
+				}
+				if (err != nil) != fatal || !strings.Contains(string(out), want) ||
 					!strings.Contains(string(out), tc.what) || !strings.Contains(string(out), tc.how) {
 					t.Errorf("%v, want %s naming %q and %q:\n%s", err, want, tc.what, tc.how, out)
 				}
