@@ -215,8 +215,8 @@ func TestPythonMiddlewareVectors(t *testing.T) {
 			Error       string            `json:"error"`
 		} `json:"vectors"`
 	}
-	if err := json.Unmarshal(data, &f); err != nil {
-		t.Fatal(err)
+	if err := json.Unmarshal(data, &f); err != nil || len(f.Vectors) == 0 {
+		t.Fatalf("middleware-vectors.json: %d vectors, %v", len(f.Vectors), err)
 	}
 	var reqs []jsReq
 	for _, v := range f.Vectors {
@@ -231,6 +231,9 @@ func TestPythonMiddlewareVectors(t *testing.T) {
 		Persistent *bool   `json:"persistent"`
 	}
 	py(t, reqs, &resps)
+	if len(resps) != len(reqs) {
+		t.Fatalf("%d answers for %d requests", len(resps), len(reqs))
+	}
 	for i, v := range f.Vectors {
 		got := resps[i]
 		if !v.Valid {
