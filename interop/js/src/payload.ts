@@ -2,7 +2,7 @@
 // version 1"; Go: internal/format/payload.go): the plaintext a Manager
 // seals.
 
-import { toHex, utf8 } from "./bytes.js";
+import { fromHex, toHex, utf8 } from "./bytes.js";
 import { fail } from "./errors.js";
 
 export const PAYLOAD_VERSION = 0x01;
@@ -170,8 +170,10 @@ export function encodePayload(p: PayloadInit): Uint8Array {
   putInt64(out, p.deadline);
   putInt64(out, p.refreshed);
   if (hasIdentity) {
-    const id = typeof p.id === "string" ? hexBytes(p.id) : (p.id as Uint8Array);
-    if (id.length !== SESSION_ID_LEN) throw new TypeError(`sealed: a session ID is ${SESSION_ID_LEN} bytes`);
+    const id = typeof p.id === "string" ? fromHex(p.id) : (p.id as Uint8Array);
+    if (id === null || id.length !== SESSION_ID_LEN) {
+      throw new TypeError(`sealed: a session ID is ${SESSION_ID_LEN} bytes (${2 * SESSION_ID_LEN} hex digits)`);
+    }
     out.push(...id);
     putInt64(out, p.minted ?? 0);
     const subject = utf8(p.subject ?? "");
@@ -201,12 +203,5 @@ export function encodePayload(p: PayloadInit): Uint8Array {
     b.set(part, o);
     o += part.length;
   }
-  return b;
-}
-
-function hexBytes(s: string): Uint8Array {
-  if (!/^[0-9a-fA-F]{32}$/.test(s)) throw new TypeError(`sealed: a session ID is ${SESSION_ID_LEN} bytes (32 hex digits)`);
-  const b = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) b[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
   return b;
 }

@@ -5,7 +5,7 @@
 // their cleanup, cookie attributes and cache headers.
 
 import { fromHex, fromUtf8, randomBytes, toHex, utf8 } from "./bytes.js";
-import { DEFAULT_MAX_DECOMPRESSED, open, seal, unixSeconds, type Time } from "./core.js";
+import { DEFAULT_MAX_DECOMPRESSED, encodedLen, open, seal, unixSeconds, type Time } from "./core.js";
 import {
   carriedValue,
   carriesSession,
@@ -595,7 +595,7 @@ export class Session<T = any> {
   // (compression makes the length known only after sealing).
   #seal(payload: Uint8Array, exp: number): { value: string; chunks: number; size: number } {
     const m = this.#m;
-    const version = m.ring.primary.version;
+    const ring = m.ring; // one ring for the prediction and the seals, whatever the key source does meanwhile
     const overBudget = (total: number) =>
       fail(
         "too_large",
@@ -603,13 +603,13 @@ export class Session<T = any> {
       );
     let n = 0;
     if (m.compressAbove <= 0 || payload.length < m.compressAbove) {
-      const total = Math.ceil(((payload.length + (version === 2 ? 58 : 54)) * 8) / 6);
+      const total = encodedLen(payload.length, ring.primary.version);
       const l = layout(total, m.chunkSize);
       if (l.n > m.chunkBudget) overBudget(total);
       n = l.n;
     }
     for (let attempt = 0; attempt < 2; attempt++) {
-      const value = seal(m.ring, n > 0 ? chunkedName(m.name, n) : m.name, payload, {
+      const value = seal(ring, n > 0 ? chunkedName(m.name, n) : m.name, payload, {
         expires: exp,
         maxLen: m.maxLen,
         purpose: m.purpose,
