@@ -237,7 +237,9 @@ class _Pairs:
 
 
 def _no_constant(name: str) -> Any:
-    raise ValueError(name)
+    """json.loads's parse_constant: NaN, Infinity and -Infinity, which
+    Python reads and Go's encoding/json refuses, are not JSON."""
+    raise ValueError(f"{name} is not JSON")
 
 
 _JWK_FIELDS = ("kty", "kid", "alg", "use", "k")

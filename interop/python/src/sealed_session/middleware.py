@@ -52,7 +52,6 @@ from typing import (
 )
 
 from .errors import (
-    Expired,
     HeadersWritten,
     Invalid,
     Malformed,
@@ -65,17 +64,20 @@ from .keys import KeyRing
 from .payload import (
     MAX_CHUNKS,
     MAX_SUBJECT_LEN,
+    MIN_PAYLOAD_LEN,
     SESSION_ID_LEN,
     CarriedCookies,
     Payload,
+    check_times,
     chunk_name,
     decode_json,
     encode_payload,
     open_carried,
     parse_payload,
     seal_chunks,
+    split_chunks,
 )
-from .sealed import DEFAULT_MAX_DECOMPRESSED, MAX_PURPOSE_LEN, OpenInfo, _duration
+from .sealed import DEFAULT_MAX_DECOMPRESSED, MAX_PURPOSE_LEN, OVERHEAD, OVERHEAD_V2, OpenInfo, _duration
 
 __all__ = ["SessionMiddleware", "Session", "SessionInfo"]
 
@@ -497,8 +499,8 @@ class SessionMiddleware:
         """The longest session (JSON plus flash messages and subject) the
         middleware can store, as the Manager's MaxSessionLen."""
         longest = self.chunk_size if self.budget == 1 else self.budget * self.chunk_size - 1
-        overhead = 54 if self._keys().primary.version == 1 else 58
-        return longest * 6 // 8 - overhead - 27 - (SESSION_ID_LEN + 8 + 1)
+        overhead = OVERHEAD if self._keys().primary.version == 1 else OVERHEAD_V2
+        return longest * 6 // 8 - overhead - MIN_PAYLOAD_LEN - (SESSION_ID_LEN + 8 + 1)
 
     # Reporting ------------------------------------------------------------
 
@@ -589,11 +591,7 @@ class Session(MutableMapping[str, Any]):
         )
         p = parse_payload(plaintext)
         now = math.floor(t)
-        graced = now - mw.skew
-        if graced >= p.deadline:
-            raise Expired(f"absolute deadline {p.deadline} passed", info)
-        if mw.idle > 0 and graced - mw.idle >= p.refreshed:
-            raise Expired(f"idle since {p.refreshed}", info)
+        check_times(p, now, mw.skew, mw.idle, info)
         if p.value is not None:
             self._val = _decode_json(p.value)
         self._has, self._flashes = p.value is not None, list(p.flashes)
@@ -861,8 +859,8 @@ class Session(MutableMapping[str, Any]):
             if n == 0:
                 lines.append(mw.attrs.line(mw.name, sealed, ttl))
             else:
-                for i in range(n):
-                    lines.append(mw.attrs.line(chunk_name(mw.name, i), sealed[i * size : min(len(sealed), (i + 1) * size)], ttl))
+                for i, part in enumerate(split_chunks(sealed, n, size)):
+                    lines.append(mw.attrs.line(chunk_name(mw.name, i), part, ttl))
         # Expire every carried cookie the new value does not overwrite.
         if self._plain and (not live or n > 0):
             lines.append(mw.attrs.line(mw.name, "", -1))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from .errors import Expired, Invalid, Malformed, TooLarge
-from .keys import KeyRing
+from .keys import KeyRing, _no_constant
 from .sealed import (
     DEFAULT_MAX_DECOMPRESSED,
     Keys,
@@ -356,10 +356,6 @@ def decode_json(b: bytes) -> Any:
         raise Malformed(f"session value does not decode as JSON ({type(e).__name__})") from None
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _float(s: str) -> float:
     f = float(s)
     if math.isinf(f):
@@ -434,15 +430,27 @@ def open_session(
         purpose=purpose,
     )
     p = parse_payload(plaintext)
-    skew = int(_duration(skew))  # whole seconds, as the Manager's
-    t = math.floor(time.time() if now is None else _seconds(now)) - skew
-    if t >= p.deadline:
-        raise Expired(f"session deadline {p.deadline} has passed", info)
-    idle = int(_duration(idle_timeout))
-    if idle > 0 and t - idle >= p.refreshed:
-        raise Expired(f"session idle since {p.refreshed}", info)
+    t = math.floor(time.time() if now is None else _seconds(now))
+    check_times(p, t, int(_duration(skew)), int(_duration(idle_timeout)), info)
     session = decode_json(p.value) if decode and p.value is not None else None
     return OpenedSession(**vars(p), key_id=info.key_id, expires=info.expires, stale=info.stale, session=session)
+
+
+def check_times(p: Payload, now: int, skew: int, idle: int, info: OpenInfo) -> None:
+    """The Manager's checks of an opened payload's times, in its order, in
+    whole seconds: the absolute deadline, then with idle > 0 the idle
+    timeout, each skew seconds late. Raises :class:`Expired` with info."""
+    graced = now - skew
+    if graced >= p.deadline:
+        raise Expired(f"absolute deadline {p.deadline} passed", info)
+    if idle > 0 and graced - idle >= p.refreshed:
+        raise Expired(f"idle since {p.refreshed}", info)
+
+
+def split_chunks(value: str, n: int, size: int) -> List[str]:
+    """The n chunks of size characters (the last shorter) that a value
+    seal_chunks sealed for n chunks is written as."""
+    return [value[i * size : (i + 1) * size] for i in range(n)]
 
 
 def seal_session(
@@ -470,7 +478,7 @@ def seal_session(
     )
     if n == 0:
         return {name: out}
-    return {chunk_name(name, i): out[i * size : min(len(out), (i + 1) * size)] for i in range(n)}
+    return {chunk_name(name, i): part for i, part in enumerate(split_chunks(out, n, size))}
 
 
 def seal_chunks(
