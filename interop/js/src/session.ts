@@ -135,10 +135,6 @@ function millis(t: Time): number {
 }
 
 /**
- * A Manager: the options and key ring that every request's Session uses.
- * Construct one per application, as Go's sealed.New; its checks are New's.
- */
-/**
  * Where a Sessions gets its keys: a KeyRing, or a function that returns the
  * current one (Go's sealed.KeySource), called on every open and seal, so a
  * server that reloads its key file hands the new ring over without building
@@ -146,6 +142,10 @@ function millis(t: Time): number {
  */
 export type KeySource = KeyRing | (() => KeyRing);
 
+/**
+ * A Manager: the options and key ring that every request's Session uses.
+ * Construct one per application, as Go's sealed.New; its checks are New's.
+ */
 export class Sessions<T = any> {
   readonly #keys: () => KeyRing;
   readonly attributes: Readonly<CookieAttributes>;
@@ -219,12 +219,12 @@ export class Sessions<T = any> {
     this.#now = o.now ?? (() => Date.now() / 1000);
   }
 
-  /** The cookie name. */
   /** The current key ring: the KeyRing given, or what the key source returns now. */
   get ring(): KeyRing {
     return this.#keys();
   }
 
+  /** The cookie name. */
   get name(): string {
     return this.attributes.name;
   }
