@@ -10,6 +10,11 @@
 
 import { compactDecrypt, CompactEncrypt, decodeProtectedHeader } from "jose";
 import { KeyRing, SealedError, DEFAULT_MAX_LEN } from "@sealedcookie/sealed";
+// A ring's secrets are out of its keys' reach; jose needs them. secretOf is
+// internal (index.js does not export it); this is the package's own module,
+// since node resolves interop/node_modules/@sealedcookie/sealed to this
+// directory, so a ring it made is known to it.
+import { secretOf } from "./dist/keyring.js";
 
 const keyRing = (keys) => KeyRing.from(keys);
 
@@ -33,7 +38,7 @@ export async function openJWE(keys, name, value, { now, skew = 0, maxLen = DEFAU
   if (index < 0) throw new SealedError("unknown_key", `key ID ${JSON.stringify(header.kid)} is not in the ring`);
   let result;
   try {
-    result = await compactDecrypt(value, ring.keys[index].secret, { keyManagementAlgorithms: ["dir"], contentEncryptionAlgorithms: ["A256GCM"] });
+    result = await compactDecrypt(value, secretOf(ring.keys[index]), { keyManagementAlgorithms: ["dir"], contentEncryptionAlgorithms: ["A256GCM"] });
   } catch (e) {
     throw new SealedError(e.code === "ERR_JWE_DECRYPTION_FAILED" ? "invalid" : "malformed", e.message);
   }
@@ -53,5 +58,5 @@ export async function sealJWE(keys, name, plaintext, { expires }) {
   const bytes = typeof plaintext === "string" ? new TextEncoder().encode(plaintext) : plaintext;
   return new CompactEncrypt(bytes)
     .setProtectedHeader({ alg: "dir", enc: "A256GCM", kid: key.id, exp: Math.floor(expires), cookie: name })
-    .encrypt(key.secret);
+    .encrypt(secretOf(key));
 }
