@@ -10,8 +10,9 @@
 
 log() { printf '%s: %s\n' "$NAME" "$*" >&2; }
 
-NGINX=$(command -v nginx || true)
-[ -z "$NGINX" ] && [ -x /usr/sbin/nginx ] && NGINX=/usr/sbin/nginx
+. "$ROOT/test/net.sh" # find_nginx, free_port, wait_port, nginx_conf_head
+
+NGINX=$(find_nginx)
 if [ -z "$NGINX" ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 		log "installing nginx (apt-get install -y nginx)"
@@ -40,29 +41,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# free_port prints a port nothing listens on, below the ephemeral range
-# (/proc/sys/net/ipv4/ip_local_port_range), so that no outgoing connection
-# of the load holds it either: a listener cannot bind a port that a
-# connection uses as its local port.
-free_port() {
-	local p eph hi=39999
-	eph=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 40000)
-	[ "$eph" -gt 21000 ] 2>/dev/null && hi=$((eph - 1))
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % (hi - 20000 + 1)))
-		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
-	done
-	log "no free port"; exit 1
-}
-
-wait_port() {
-	for _ in $(seq 100); do
-		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	log "nothing listens on port $1"; return 1
-}
-
 # build builds the CLI (cmd/sealed, a module of its own that the
 # workspace builds from this checkout) and the load client into $TMP.
 build() {
@@ -77,19 +55,8 @@ start_nginx() {
 	LB=$(free_port)
 	mkdir -p "$TMP/nginx"
 	{
+		nginx_conf_head "$TMP" 4096
 		cat <<CONF
-worker_processes 1;
-daemon off;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx.log warn;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	client_body_temp_path $TMP/nginx/body;
-	proxy_temp_path $TMP/nginx/proxy;
-	fastcgi_temp_path $TMP/nginx/fastcgi;
-	uwsgi_temp_path $TMP/nginx/uwsgi;
-	scgi_temp_path $TMP/nginx/scgi;
 	upstream fleet {
 CONF
 		for port in "$@"; do echo "		server 127.0.0.1:$port;"; done

@@ -29,6 +29,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 NAME=polyglot
 log() { printf '%s: %s\n' "$NAME" "$*" >&2; }
+. "$ROOT/test/net.sh" # find_nginx, free_port, wait_port, nginx_conf_head
 
 # skip exits 0 with the reason, or 1 under SEALED_POLYGLOT=1.
 skip() {
@@ -41,8 +42,7 @@ skip() {
 }
 
 command -v go >/dev/null || skip "go not found"
-NGINX=$(command -v nginx || true)
-[ -z "$NGINX" ] && [ -x /usr/sbin/nginx ] && NGINX=/usr/sbin/nginx
+NGINX=$(find_nginx)
 [ -n "$NGINX" ] || skip "nginx not found: apt-get install -y nginx"
 
 PYTHON=""
@@ -97,27 +97,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# free_port and wait_port as test/fleet/lib.sh: a port below the ephemeral
-# range that nothing listens on, and waiting for a listener.
-free_port() {
-	local p eph hi=39999
-	eph=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 40000)
-	[ "$eph" -gt 21000 ] 2>/dev/null && hi=$((eph - 1))
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % (hi - 20000 + 1)))
-		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
-	done
-	log "no free port"; exit 1
-}
-wait_port() { # PORT WHAT PID
-	for _ in $(seq 300); do
-		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-		kill -0 "$3" 2>/dev/null || { log "$2 exited before listening on port $1"; return 1; }
-		sleep 0.05
-	done
-	log "$2: nothing listens on port $1 after 15 s"; return 1
-}
-
 t0=$SECONDS
 log "building the sealed CLI, goapp and the client"
 (cd "$ROOT" && export GOWORK="$ROOT/go.work" &&
@@ -166,19 +145,9 @@ wait_port "$NODE_PORT" nodeapp "$NODE_PID"
 LB=$(free_port)
 PORTS+=("$LB")
 mkdir -p "$TMP/nginx"
-cat >"$TMP/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx.log warn;
-events { worker_connections 256; }
-http {
-	access_log off;
-	client_body_temp_path $TMP/nginx/body;
-	proxy_temp_path $TMP/nginx/proxy;
-	fastcgi_temp_path $TMP/nginx/fastcgi;
-	uwsgi_temp_path $TMP/nginx/uwsgi;
-	scgi_temp_path $TMP/nginx/scgi;
+{
+	nginx_conf_head "$TMP" 256
+	cat <<CONF
 	large_client_header_buffers 4 32k;
 	proxy_buffer_size 32k;
 	proxy_buffers 8 32k;
@@ -194,6 +163,7 @@ http {
 	}
 }
 CONF
+} >"$TMP/nginx.conf"
 # nginx goes first in PIDS, so that cleanup stops it before the services.
 "$NGINX" -p "$TMP/nginx" -c "$TMP/nginx.conf" -e "$TMP/nginx.log" 2>>"$TMP/nginx.log" &
 PIDS=($! "${PIDS[@]}")
