@@ -60,6 +60,15 @@ func newApp(t *testing.T) (*sealedtest.Client, *sealedtest.ErrorLog) {
 	// A session of several cookies needs a larger request buffer than
 	// fasthttp's default 4 KB, which counts all the request's headers.
 	app := fiber.New(fiber.Config{ReadBufferSize: 20 << 10})
+	// Around the session middleware: "saved" is closed once the session's
+	// cookies are in the response header. /stream's writer waits for it,
+	// as fasthttp runs a stream writer concurrently with the handlers.
+	app.Use(func(c fiber.Ctx) error {
+		saved := make(chan struct{})
+		c.Locals("saved", saved)
+		defer close(saved)
+		return c.Next()
+	})
 	app.Use(sealedfiber.Middleware(m))
 	app.Post("/login/:name", func(c fiber.Ctx) error {
 		m.Put(c.Context(), session{Name: c.Params("name")})
@@ -90,7 +99,7 @@ func newApp(t *testing.T) (*sealedtest.Client, *sealedtest.ErrorLog) {
 	})
 	app.Get("/stream", func(c fiber.Ctx) error {
 		m.Update(c.Context(), func(s *session) { s.Name = "streamer" })
-		ctx := c.Context()
+		ctx, saved := c.Context(), c.Locals("saved").(chan struct{})
 		return c.SendStreamWriter(func(w *bufio.Writer) {
 			for i := 1; i <= 3; i++ {
 				w.WriteString("line " + strconv.Itoa(i) + "\n")
@@ -99,6 +108,7 @@ func newApp(t *testing.T) (*sealedtest.Client, *sealedtest.ErrorLog) {
 				}
 			}
 			// Too late: the headers have been sent.
+			<-saved
 			m.Update(ctx, func(s *session) { s.Name = "late" })
 		})
 	})
